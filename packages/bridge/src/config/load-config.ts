@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import type * as z from 'zod';
+import { BridgeError } from '../errors.js';
+import { BridgeConfig } from './schema.js';
+
+/** One layer of configuration and where it came from, for error messages. */
+export interface ConfigLayer {
+  /** Human label of the source, e.g. `--python` or `SLURM_PIPES_CONFIG_JSON`. */
+  source: string;
+  /** A partial configuration object (same shape as {@link BridgeConfig}). */
+  values: Record<string, unknown>;
+  /** Per-path source labels when one layer mixes sources (env vars, flags). */
+  sources?: Map<string, string>;
+}
+
+type Json = Record<string, unknown>;
+
+function isPlainObject(v: unknown): v is Json {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function mergeInto(target: Json, layer: Json, path: string[], record: (path: string[]) => void): void {
+  for (const [key, value] of Object.entries(layer)) {
+    if (value === undefined) continue;
+    const here = [...path, key];
+    const existing = target[key];
+    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value, here, record);
+    else {
+      target[key] = isPlainObject(value) ? structuredClone(value) : value;
+      record(here);
+    }
+  }
+}
+
+/**
+ * Merges configuration layers (lowest precedence first) and validates the result.
+ * @throws {BridgeError} `ERR_BRIDGE_CONFIG` naming every bad field, its value, where it came from and the fix.
+ */
+export function resolveConfig(layers: readonly ConfigLayer[]): BridgeConfig {
+  const merged: Json = {};
+  const origin = new Map<string, string>();
+  for (const layer of layers) {
+    mergeInto(merged, layer.values, [], (path) => {
+      const key = path.join('.');
+      origin.set(key, layer.sources?.get(key) ?? layer.source);
+    });
+  }
+  const result = BridgeConfig.safeParse(merged);
+  if (result.success) return result.data;
+  throw new BridgeError('ERR_BRIDGE_CONFIG', describeIssues(result.error, merged, origin), {
+    cause: result.error,
+  });
+}
+
+function describeIssues(error: z.ZodError, merged: Json, origin: Map<string, string>): string {
+  const lines = error.issues.map((issue) => {
+    const path = issue.path.map(String);
+    const field = path.join('.') || '(root)';
+    let source = 'defaults';
+    for (let i = path.length; i > 0; i--) {
+      const s = origin.get(path.slice(0, i).join('.'));
+      if (s !== undefined) {
+        source = s;
+        break;
+      }
+    }
+    const value = valueAt(merged, path);
+    const shown = /password|passphrase|otp/i.test(field) ? '<hidden>' : JSON.stringify(value);
+    const fix =
+      issue.code === 'unrecognized_keys' ? ` Known fields are listed in the README (Configuration).` : '';
+    return `  - ${field}${value === undefined ? '' : ` = ${shown}`} (from ${source}): ${issue.message}.${fix}`;
+  });
+  return `Invalid slurm-pipes configuration:\n${lines.join('\n')}`;
+}
+
+function valueAt(obj: unknown, path: readonly string[]): unknown {
+  let cur: unknown = obj;
+  for (const p of path) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[p];
+  }
+  return cur;
+}
+
+/** Reads a JSON configuration file as a layer. */
+export function fileLayer(path: string): ConfigLayer {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new BridgeError(
+      'ERR_BRIDGE_CONFIG',
+      `Cannot read the configuration file ${path}: ${(cause as Error).message}. Check the path given to --config or SLURM_PIPES_CONFIG.`,
+      { cause },
+    );
+  }
+  return { source: `config file ${path}`, values: parseJsonObject(text, `config file ${path}`) };
+}
+
+/** Parses text that must be a JSON object. */
+export function parseJsonObject(text: string, what: string): Json {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (cause) {
+    throw new BridgeError('ERR_BRIDGE_CONFIG', `${what} is not valid JSON: ${(cause as Error).message}.`, {
+      cause,
+    });
+  }
+  if (!isPlainObject(parsed))
+    throw new BridgeError(
+      'ERR_BRIDGE_CONFIG',
+      `${what} must be a JSON object, got ${JSON.stringify(parsed)}.`,
+    );
+  return parsed;
+}

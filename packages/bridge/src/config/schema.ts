@@ -1,0 +1,57 @@
+import * as z from 'zod';
+
+/** SSH settings for the login node (Slurm mode). Secrets travel only in memory and env vars. */
+export const SshConfig = z.strictObject({
+  host: z.string().min(1),
+  port: z.coerce.number().int().min(1).max(65535).default(22),
+  user: z.string().min(1),
+  keyPath: z.string().optional(),
+  keyPassphrase: z.string().optional(),
+  password: z.string().optional(),
+  otp: z.string().optional(),
+  useAgent: z.boolean().default(true),
+  hostKeyPolicy: z.enum(['strict', 'accept-new', 'off']).default('strict'),
+  knownHostsPath: z.string().optional(),
+  keepaliveIntervalMs: z.coerce.number().int().nonnegative().default(15_000),
+  get jumpHost() {
+    return SshConfig.optional();
+  },
+});
+export type SshConfig = z.infer<typeof SshConfig>;
+
+/** Slurm mode settings; the queue is validated in detail by `@slurm-pipes/slurm-transport`. */
+export const SlurmConfig = z.strictObject({
+  ssh: SshConfig,
+  queue: z.record(z.string(), z.unknown()).default({}),
+  remoteBase: z.string().optional(),
+});
+export type SlurmConfig = z.infer<typeof SlurmConfig>;
+
+/**
+ * The bridge configuration. Sources, highest first: command-line flags, `SLURM_PIPES_*` env
+ * vars, `SLURM_PIPES_CONFIG_JSON` (what the Python package sets), the file named by `--config`
+ * or `SLURM_PIPES_CONFIG`.
+ */
+export const BridgeConfig = z.strictObject({
+  /** Where payloads run. @default 'local' */
+  mode: z.enum(['local', 'slurm']).default('local'),
+  local: z
+    .strictObject({
+      /** Interpreter for `.py` payloads. @default 'python3' */
+      python: z.string().min(1).default('python3'),
+      /** Node.js for `.js`/`.ts` payloads. @default the Node running the bridge */
+      node: z.string().min(1).optional(),
+    })
+    .default({ python: 'python3' }),
+  slurm: SlurmConfig.optional(),
+  /** Per-call Slurm overrides (`extra_slurm_opts`). */
+  extraSlurmOpts: z.record(z.string(), z.unknown()).default({}),
+  /** Extra files shipped with the payload. */
+  extraFiles: z.array(z.string()).default([]),
+  /** Environment for the payload (`extra_env`). */
+  payloadEnv: z.record(z.string(), z.string()).default({}),
+  /** Milliseconds between SIGTERM and SIGKILL when the payload must stop. @default 10000 */
+  terminationGraceMs: z.coerce.number().int().nonnegative().default(10_000),
+});
+export type BridgeConfig = z.infer<typeof BridgeConfig>;
+export type BridgeConfigInput = z.input<typeof BridgeConfig>;
