@@ -55,6 +55,12 @@ export function resolveConfig(layers: readonly ConfigLayer[]): BridgeConfig {
 function describeIssues(error: z.ZodError, merged: Json, origin: Map<string, string>): string {
   const lines = error.issues.map((issue) => {
     const path = issue.path.map(String);
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] as string;
+      const where = origin.get([...path, key].join('.')) ?? 'defaults';
+      const field = path.length === 0 ? 'the top level' : path.join('.');
+      return `  - ${field} (from ${where}): unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}. Check the spelling; the fields are listed in the README (Configuration).`;
+    }
     const field = path.join('.') || '(root)';
     let source = 'defaults';
     for (let i = path.length; i > 0; i--) {
@@ -66,9 +72,7 @@ function describeIssues(error: z.ZodError, merged: Json, origin: Map<string, str
     }
     const value = valueAt(merged, path);
     const shown = /password|passphrase|otp/i.test(field) ? '<hidden>' : JSON.stringify(value);
-    const fix =
-      issue.code === 'unrecognized_keys' ? ` Known fields are listed in the README (Configuration).` : '';
-    return `  - ${field}${value === undefined ? '' : ` = ${shown}`} (from ${source}): ${issue.message}.${fix}`;
+    return `  - ${field}${value === undefined ? '' : ` = ${shown}`} (from ${source}): ${issue.message}.`;
   });
   return `Invalid slurm-pipes configuration:\n${lines.join('\n')}`;
 }

@@ -17,8 +17,8 @@ import { payloadEnvironment } from './payload-env.js';
 
 /** What {@link relayToDagster} needs from its caller. */
 export interface RelayOptions {
-  config: BridgeConfig;
-  payload: PayloadCommand;
+  /** Resolves configuration and payload; called after the channel to Dagster is open, so its errors reach Dagster. */
+  prepare: () => { config: BridgeConfig; payload: PayloadCommand };
   env: NodeJS.ProcessEnv;
   /** Aborted when Dagster asks the bridge to stop (SIGINT/SIGTERM). */
   signal: AbortSignal;
@@ -47,6 +47,7 @@ export async function relayToDagster(options: RelayOptions): Promise<number> {
   };
 
   try {
+    const { config, payload } = options.prepare();
     const session = await openPipesSession({
       context: bootstrap.rawContextData as never,
       injector: 'file',
@@ -59,10 +60,10 @@ export async function relayToDagster(options: RelayOptions): Promise<number> {
       }
     })();
     const child = await launchLocalPayload({
-      argv: options.payload.argv,
-      env: payloadEnvironment(options.env, options.config.payloadEnv, session.bootstrapEnv()),
+      argv: payload.argv,
+      env: payloadEnvironment(options.env, config.payloadEnv, session.bootstrapEnv()),
       signal: options.signal,
-      terminationGraceMs: options.config.terminationGraceMs,
+      terminationGraceMs: config.terminationGraceMs,
     }).catch(async (error: unknown) => {
       await session.close();
       throw error;
@@ -70,7 +71,7 @@ export async function relayToDagster(options: RelayOptions): Promise<number> {
     const exit = await child.exited;
     await session.close();
     await relay;
-    await sendClosed(closedException(options.payload.path, exit, payloadException));
+    await sendClosed(closedException(payload.path, exit, payloadException));
     return bridgeExitCode(exit);
   } catch (error) {
     await sendClosed(toPipesException(error));

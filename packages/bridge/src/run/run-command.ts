@@ -29,20 +29,24 @@ export function runConfig(args: RunArgs, env: NodeJS.ProcessEnv): BridgeConfig {
  * Returns the process exit code.
  */
 export async function runCommand(args: RunArgs, io: RunIo): Promise<number> {
-  const config = runConfig(args, io.env);
-  if (config.mode === 'slurm') {
-    throw new BridgeError(
-      'ERR_BRIDGE_MODE',
-      'Slurm mode is not available in this build of slurm-pipes yet. Use mode "local" (--mode local, SLURM_PIPES_MODE=local, or ComputeResource(mode="local")).',
-    );
-  }
-  const payload = resolvePayloadCommand(args.payload, {
-    python: config.local.python,
-    ...(config.local.node === undefined ? {} : { node: config.local.node }),
-  });
+  const prepare = () => {
+    const config = runConfig(args, io.env);
+    if (config.mode === 'slurm') {
+      throw new BridgeError(
+        'ERR_BRIDGE_MODE',
+        'Slurm mode is not available in this build of slurm-pipes yet. Use mode "local" (--mode local, SLURM_PIPES_MODE=local, or ComputeResource(mode="local")).',
+      );
+    }
+    const payload = resolvePayloadCommand(args.payload, {
+      python: config.local.python,
+      ...(config.local.node === undefined ? {} : { node: config.local.node }),
+    });
+    return { config, payload };
+  };
   if (isDagsterPipesProcess({ env: io.env, argv: [] })) {
-    return relayToDagster({ config, payload, env: io.env, signal: io.signal });
+    return relayToDagster({ prepare, env: io.env, signal: io.signal });
   }
+  const { config, payload } = prepare();
   return runStandalone({
     config,
     payload,
