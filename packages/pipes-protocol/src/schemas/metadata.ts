@@ -62,7 +62,8 @@ export const RAW_VALUE_BY_TYPE: Record<PipesMetadataType, z.ZodType<unknown>> = 
   table_column_lineage: z.object({
     deps_by_column: z.record(
       z.string(),
-      z.array(z.object({ asset_key: z.string(), column_name: z.string() })),
+      // A string is one key part on the host (AssetKey.from_coercible); a list gives several parts.
+      z.array(z.object({ asset_key: z.union([z.string(), z.array(z.string())]), column_name: z.string() })),
     ),
   }),
   timestamp: finite,
