@@ -13,7 +13,8 @@ export const DAGSTER_PIPES_MESSAGES_FLAG = '--dagster-pipes-messages';
 
 /**
  * Encodes a bootstrap param the way `dagster_pipes.encode_param` does:
- * base64(zlib(utf8(json.dumps(value)))). Output is byte-identical to Python's.
+ * base64(zlib(utf8(json.dumps(value)))). The JSON text is byte-identical to Python's;
+ * the compressed bytes can differ from Python's zlib for larger inputs (decoding works both ways).
  */
 export function encodeParam(value: unknown): string {
   return deflateSync(Buffer.from(stringifyJson(value, { pythonStyle: true }), 'utf8')).toString('base64');
