@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
-  echo "slurm-pipes: installing npm dependencies (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "slurm-pipes: installing npm dependencies" >&2
+  # npm ci refuses this lockfile: npm 11 leaves other platforms' optional packages (Biome's
+  # binaries) out of it and then reports them missing (npm/cli#8320). npm install honours the
+  # same locked versions and installs this platform's binary.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 npx --no-install tsc -b
