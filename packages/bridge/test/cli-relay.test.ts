@@ -1,10 +1,19 @@
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { buildPipesContextData, openPipesSession } from '@slurm-pipes/pipes-protocol';
 import { describe, expect, it } from 'vitest';
+import { venvPython } from '../../../test/helpers/python.js';
 import { fixture, runCli } from './helpers.js';
 
 // Plays Dagster's part with this repo's host side (the real Dagster is in test/integration):
 // opens a session, launches the bridge with the bootstrap env, and reads what the bridge relays.
-async function underHost(payload: string[], extras: Record<string, unknown> = {}) {
+async function underHost(
+  payload: string[],
+  extras: Record<string, unknown> = {},
+  onSpawn?: Parameters<typeof runCli>[2],
+  cliArgs: string[] = [],
+) {
   const context = buildPipesContextData({
     assetKeys: [['relay', 'asset']],
     partitionKey: '2026-11-02',
@@ -16,7 +25,7 @@ async function underHost(payload: string[], extras: Record<string, unknown> = {}
     for await (const e of session.events())
       if (e.kind === 'message') messages.push({ method: e.message.method, raw: e.raw });
   })();
-  const result = await runCli(['run', '--', ...payload], { ...session.bootstrapEnv() });
+  const result = await runCli(['run', ...cliArgs, '--', ...payload], { ...session.bootstrapEnv() }, onSpawn);
   const results = await session.close();
   await reading;
   return { result, results, messages, context };
@@ -61,6 +70,29 @@ describe('slurm-pipes run, launched by a Pipes host', () => {
     expect(results.opened).not.toBeNull();
     expect(results.closed?.exception?.message).toContain('exited with code 5');
     expect(result.stdout).toContain('plain command ran with args: 5');
+  });
+
+  it('stops the payload on SIGINT (Dagster Terminate) and fails the step', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sleeper-'));
+    const pidFile = join(dir, 'pid');
+    const { result, results } = await underHost(
+      [fixture('sleeper.py'), pidFile],
+      {},
+      (child) => {
+        const poll = setInterval(() => {
+          if (existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '') {
+            clearInterval(poll);
+            setTimeout(() => child.kill('SIGINT'), 300);
+          }
+        }, 50);
+      },
+      ['--python', venvPython()],
+    );
+    expect(result.code).not.toBe(0);
+    expect(results.logs.map((l) => l.message)).toContain('sleeping');
+    expect(results.closed?.exception).not.toBeNull();
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0)).toThrow();
   });
 
   it('closes the channel with the error when the payload is missing', async () => {

@@ -12,8 +12,12 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real CLI from source (tsx) as a child process. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+/** Runs the real CLI from source (tsx) as a child process; `onSpawn` gets the child (e.g. to signal it). */
+export function runCli(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  onSpawn?: (child: import('node:child_process').ChildProcess) => void,
+): Promise<CliResult> {
   const base = { ...process.env };
   delete base.DAGSTER_PIPES_CONTEXT;
   delete base.DAGSTER_PIPES_MESSAGES;
@@ -36,6 +40,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Cli
     child.stderr.on('data', (d) => {
       stderr += d;
     });
+    onSpawn?.(child);
     child.on('error', reject);
     child.on('close', (code) => resolvePromise({ code, stdout, stderr }));
   });

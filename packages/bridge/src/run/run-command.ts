@@ -5,8 +5,10 @@ import { type ConfigLayer, fileLayer, resolveConfig } from '../config/load-confi
 import type { BridgeConfig } from '../config/schema.js';
 import { BridgeError } from '../errors.js';
 import { resolvePayloadCommand } from '../payload/payload-command.js';
+import { executeLocal } from './execute-local.js';
 import { relayToDagster } from './relay-to-dagster.js';
 import { runStandalone } from './run-standalone.js';
+import type { StepExecutor } from './step-executor.js';
 
 /** The process-level things `slurm-pipes run` uses, injectable for tests. */
 export interface RunIo {
@@ -24,37 +26,46 @@ export function runConfig(args: RunArgs, env: NodeJS.ProcessEnv): BridgeConfig {
   return resolveConfig(layers);
 }
 
-/**
- * `slurm-pipes run`: relays to Dagster when Dagster launched the bridge, else runs standalone.
- * Returns the process exit code.
- */
-export async function runCommand(args: RunArgs, io: RunIo): Promise<number> {
-  const prepare = () => {
-    const config = runConfig(args, io.env);
-    if (config.mode === 'slurm') {
+/** The step executor of a mode. */
+export function executorFor(config: BridgeConfig): StepExecutor {
+  switch (config.mode) {
+    case 'local':
+      return executeLocal;
+    case 'slurm':
       throw new BridgeError(
         'ERR_BRIDGE_MODE',
         'Slurm mode is not available in this build of slurm-pipes yet. Use mode "local" (--mode local, SLURM_PIPES_MODE=local, or ComputeResource(mode="local")).',
       );
-    }
+  }
+}
+
+/**
+ * `slurm-pipes run`: relays to Dagster when Dagster launched the bridge, else plays Dagster's
+ * part itself and prints the events. Returns the process exit code.
+ */
+export async function runCommand(args: RunArgs, io: RunIo): Promise<number> {
+  const prepare = () => {
+    const config = runConfig(args, io.env);
     const payload = resolvePayloadCommand(args.payload, {
       python: config.local.python,
       ...(config.local.node === undefined ? {} : { node: config.local.node }),
     });
     return { config, payload };
   };
+  const log = (line: string) => io.stderr.write(`slurm-pipes: ${line}\n`);
+  const relay = { prepare, executorFor, signal: io.signal, log };
   if (isDagsterPipesProcess({ env: io.env, argv: [] })) {
-    return relayToDagster({ prepare, env: io.env, signal: io.signal });
+    return relayToDagster({ ...relay, env: io.env, output: { stdout: io.stdout, stderr: io.stderr } });
   }
-  const { config, payload } = prepare();
+  // Fail before any output when the run can't start (bad flags, missing payload).
+  prepare();
   return runStandalone({
-    config,
-    payload,
-    context: args.standalone,
+    ...relay,
     env: io.env,
+    context: args.standalone,
     json: args.json,
     write: (line) => io.stdout.write(`${line}\n`),
-    payloadStdout: args.json ? io.stderr : io.stdout,
-    signal: io.signal,
+    // With --json, stdout carries only events: the payload's own output goes to stderr.
+    output: { stdout: args.json ? io.stderr : io.stdout, stderr: io.stderr },
   });
 }
