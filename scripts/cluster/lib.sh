@@ -1,20 +1,47 @@
+# shellcheck shell=bash disable=SC2034  # sourced: the variables are used by the scripts that source it
 # Shared by native-up.sh, native-down.sh and native-ctl.sh; sourced, never run.
 # Layout of the native test cluster: every daemon is a plain background process whose config, state,
 # pid file and log live under one state directory; nothing in /etc/slurm is touched.
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 STATE="${SLURM_PIPES_CLUSTER_STATE:-$REPO_ROOT/.state/cluster}"
-TEST_USER="${SLURM_PIPES_TEST_USER:-slurmpipes}"
 TEST_PASSWORD="${SLURM_PIPES_TEST_PASSWORD:-test-password}"
 TEST_PASSPHRASE="${SLURM_PIPES_TEST_PASSPHRASE:-test-passphrase}"
-SSH_PORT="${SLURM_PIPES_SSH_PORT:-2222}"
+# Ports and user: native-up.sh saves what it used in <state>/ports.env. down and ctl always act on
+# that; up takes env vars first, then the saved values (so an existing state dir keeps its ports and
+# user whatever this shell's env says), then defaults. Every default port moves by
+# SLURM_PIPES_CLUSTER_PORT_OFFSET (a multiple of 10), so a second cluster with its own state dir can
+# run beside the first (offset 100: sshd on 2322, test user slurmpipes100).
+SAVED_PORT_OFFSET="" SAVED_TEST_USER="" SAVED_SSH_PORT="" SAVED_MYSQL_PORT="" SAVED_SLURMCTLD_PORT="" SAVED_SLURMDBD_PORT=""
+if [[ -f "$STATE/ports.env" ]]; then
+  # shellcheck source=/dev/null
+  source "$STATE/ports.env"
+fi
+if [[ "${CLUSTER_SCRIPT:-}" == up ]]; then
+  if [[ -n "${SLURM_PIPES_CLUSTER_PORT_OFFSET:-}" && "$SLURM_PIPES_CLUSTER_PORT_OFFSET" != "$SAVED_PORT_OFFSET" ]]; then
+    SAVED_TEST_USER="" SAVED_SSH_PORT="" SAVED_MYSQL_PORT="" SAVED_SLURMCTLD_PORT="" SAVED_SLURMDBD_PORT=""
+  fi
+  pick() { echo "${1:-${2:-$3}}"; } # env, saved, default
+else
+  pick() { echo "${2:-${1:-$3}}"; } # saved, env, default
+fi
+PORT_OFFSET="$(pick "${SLURM_PIPES_CLUSTER_PORT_OFFSET:-}" "$SAVED_PORT_OFFSET" 0)"
+[[ "$PORT_OFFSET" =~ ^([0-9]*0)$ ]] || {
+  echo "SLURM_PIPES_CLUSTER_PORT_OFFSET must be a multiple of 10 (got '$PORT_OFFSET')" >&2
+  exit 1
+}
+# The user's home lives in the state dir, so a second cluster needs its own user.
+default_user=slurmpipes
+((PORT_OFFSET == 0)) || default_user="slurmpipes$PORT_OFFSET"
+TEST_USER="$(pick "${SLURM_PIPES_TEST_USER:-}" "$SAVED_TEST_USER" "$default_user")"
+SSH_PORT="$(pick "${SLURM_PIPES_SSH_PORT:-}" "$SAVED_SSH_PORT" $((2222 + PORT_OFFSET)))"
+MYSQL_PORT="$(pick "${SLURM_PIPES_MYSQL_PORT:-}" "$SAVED_MYSQL_PORT" $((3307 + PORT_OFFSET)))"
+SLURMCTLD_PORT="$(pick "${SLURM_PIPES_SLURMCTLD_PORT:-}" "$SAVED_SLURMCTLD_PORT" $((6817 + PORT_OFFSET)))"
+SLURMDBD_PORT="$(pick "${SLURM_PIPES_SLURMDBD_PORT:-}" "$SAVED_SLURMDBD_PORT" $((6819 + PORT_OFFSET)))"
 SSH_MAX_SESSIONS="${SLURM_PIPES_SSH_MAX_SESSIONS:-10}"
 SSH_MAX_STARTUPS="${SLURM_PIPES_SSH_MAX_STARTUPS:-10:30:100}"
-MYSQL_PORT="${SLURM_PIPES_MYSQL_PORT:-3307}"
-SLURMCTLD_PORT="${SLURM_PIPES_SLURMCTLD_PORT:-6817}"
-SLURMDBD_PORT="${SLURM_PIPES_SLURMDBD_PORT:-6819}"
 NODES=(n1 n2)
-NODE_PORT_BASE=17000 # n1 listens on 17001, n2 on 17002
+NODE_PORT_BASE=$((17000 + PORT_OFFSET)) # n1 listens on base+1, n2 on base+2
 CLUSTER_NAME=slurmpipes
 
 MUNGE_DIR="$STATE/munge"
@@ -115,7 +142,8 @@ stop_sshd_sessions() {
 start_slurmd() {
   local n="$1"
   if ! pidfile_alive "$SLURM_DIR/spool/$n/slurmd.pid"; then
-    slurmd -N "$n" </dev/null >>"$SLURM_DIR/log/slurmd-$n.out" 2>&1
+    require_free_port "$(node_port "$n")" "slurmd $n"
+    slurmd -N "$n" </dev/null >>"$SLURM_DIR/log/slurmd-$n.out" 2>&1 9>&-
   fi
 }
 wait_slurmd() {
@@ -124,8 +152,23 @@ wait_slurmd() {
 
 start_sshd() {
   if ! pidfile_alive "$SSH_DIR/sshd.pid"; then
+    require_free_port "$SSH_PORT" sshd
     /usr/sbin/sshd -t -f "$SSHD_CONFIG" || die "invalid $SSHD_CONFIG"
-    /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$SSHD_LOG" </dev/null
+    /usr/sbin/sshd -f "$SSHD_CONFIG" -E "$SSHD_LOG" </dev/null 9>&-
     wait_for 10 "sshd port $SSH_PORT" port_open "$SSH_PORT" || die "sshd did not start, see $SSHD_LOG"
   fi
+}
+
+# Serializes up/down/ctl on one state directory (another engineer's test run may share the tree).
+# Daemons are started with 9>&- so they do not inherit (and hold) the lock.
+lock_state() {
+  mkdir -p "$(dirname "$STATE")"
+  exec 9>"$STATE.lock"
+  if ! flock -w 120 9; then die "another native-up/down/ctl holds $STATE.lock for over 120 s"; fi
+}
+
+# Before starting a daemon: its port must be free, or something else (a stock sshd, another cluster)
+# would answer in its place.
+require_free_port() {
+  if port_open "$1"; then die "port $1 ($2) is already in use by a process this cluster did not start"; fi
 }

@@ -17,6 +17,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $EUID -eq 0 ]] || die "must run as root"
 cmd="${1:-}"
 node="${2:-}"
+[[ -d "$STATE" ]] || die "no cluster state at $STATE (run native-up.sh)"
+lock_state
 need_node() {
   [[ " ${NODES[*]} " == *" $node "* ]] || die "$cmd needs a node name, one of: ${NODES[*]} (got '${node}')"
 }

@@ -16,6 +16,7 @@ if [[ ! -d "$STATE" ]]; then
   log "nothing to stop: no $STATE"
   exit 0
 fi
+lock_state
 
 # Jobs first, while slurmctld can still cancel them (their processes outlive slurmd).
 if pidfile_alive "$SLURM_DIR/state/slurmctld.pid" && [[ -f "$SLURM_CONF" ]]; then
@@ -41,7 +42,7 @@ if id -u "$TEST_USER" >/dev/null 2>&1; then
 fi
 
 if ((wipe)); then
-  rm -rf "$STATE"
+  rm -rf "$STATE" "$STATE.lock"
   log "wiped $STATE"
 fi
 log "$(printf 'cluster down in %d ms' $(($(now_ms) - T0)))"

@@ -7,13 +7,19 @@
 #
 # Usage: scripts/cluster/native-up.sh [--fresh]    (--fresh: native-down.sh --wipe first)
 # Env: SLURM_PIPES_CLUSTER_STATE (default <repo>/.state/cluster), SLURM_PIPES_TEST_USER (slurmpipes),
-#      SLURM_PIPES_SSH_PORT (2222), SLURM_PIPES_SSH_MAX_SESSIONS (10), SLURM_PIPES_SSH_MAX_STARTUPS
-#      (10:30:100), SLURM_PIPES_MYSQL_PORT (3307), SLURM_PIPES_SLURMD_TIMEOUT (30).
+#      SLURM_PIPES_SSH_MAX_SESSIONS (10), SLURM_PIPES_SSH_MAX_STARTUPS (10:30:100),
+#      SLURM_PIPES_SLURMD_TIMEOUT (30), SLURM_PIPES_CLUSTER_PORT_OFFSET (0; a multiple of 10 added to
+#      every port, for a second cluster beside the first), or single ports: SLURM_PIPES_SSH_PORT (2222),
+#      SLURM_PIPES_MYSQL_PORT (3307), SLURM_PIPES_SLURMCTLD_PORT (6817), SLURM_PIPES_SLURMDBD_PORT (6819).
+#      slurmd n1/n2 listen on 17001/17002 (+ offset).
 set -euo pipefail
+# shellcheck disable=SC2034 # read by lib.sh
+CLUSTER_SCRIPT=up
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 [[ $EUID -eq 0 ]] || die "must run as root (it starts slurmd and sshd and creates a user)"
 if [[ "${1:-}" == "--fresh" ]]; then "$REPO_ROOT/scripts/cluster/native-down.sh" --wipe; fi
+lock_state
 
 T0=$(now_ms)
 LAST=$T0
@@ -25,24 +31,8 @@ step() {
 }
 
 # --- packages -------------------------------------------------------------------------------
-PACKAGES=(slurmctld slurmd slurm-client munge openssh-server openssh-client slurmdbd mariadb-server)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-  log "installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt_install() { apt-get install -y -q --no-install-recommends "${missing[@]}" >"$STATE.apt.log" 2>&1; }
-  mkdir -p "$(dirname "$STATE")"
-  if ! apt_install; then
-    log "apt-get install failed; running apt-get update and retrying"
-    apt-get update -q >>"$STATE.apt.log" 2>&1 || true
-    apt_install || die "apt-get install failed, see $STATE.apt.log"
-  fi
-  rm -f "$STATE.apt.log"
-  step "install packages"
-fi
+"$REPO_ROOT/scripts/cluster/install-packages.sh"
+LAST=$(now_ms)
 
 # --- directories, user, keys -----------------------------------------------------------------
 mkdir -p "$STATE" "$MUNGE_DIR" "$MYSQL_DIR" "$SLURM_DIR"/{etc,state,log} "$SSH_DIR" "$CLIENT_DIR" \
@@ -110,7 +100,7 @@ chmod 600 "$MUNGE_DIR/munge.key"
 if ! pidfile_alive "$MUNGE_DIR/munged.pid"; then
   rm -f "$MUNGE_SOCKET" "$MUNGE_SOCKET.lock"
   runuser -u munge -- munged --socket="$MUNGE_SOCKET" --key-file="$MUNGE_DIR/munge.key" \
-    --log-file="$MUNGE_DIR/munged.log" --pid-file="$MUNGE_DIR/munged.pid" --seed-file="$MUNGE_DIR/munged.seed"
+    --log-file="$MUNGE_DIR/munged.log" --pid-file="$MUNGE_DIR/munged.pid" --seed-file="$MUNGE_DIR/munged.seed" 9>&-
   wait_for 10 "munged socket" test -S "$MUNGE_SOCKET" || die "munged did not start, see $MUNGE_DIR/munged.log"
 fi
 step "munged"
@@ -123,13 +113,15 @@ if [[ ! -d "$MYSQL_DATA/mysql" ]]; then
     --auth-root-authentication-method=socket --skip-test-db >"$MYSQL_DIR/install.log" 2>&1 ||
     die "mariadb-install-db failed, see $MYSQL_DIR/install.log"
 fi
+# shellcheck disable=SC2120 # called with -e through wait_for
 mysql_root() { mariadb --no-defaults --socket="$MYSQL_SOCKET" -uroot "$@"; }
 if ! pidfile_alive "$RUN_DIR/mysqld.pid"; then
+  require_free_port "$MYSQL_PORT" MariaDB
   rm -f "$MYSQL_SOCKET"
   setsid mariadbd --no-defaults --user=root --datadir="$MYSQL_DATA" --socket="$MYSQL_SOCKET" \
     --port="$MYSQL_PORT" --bind-address=127.0.0.1 --skip-name-resolve --pid-file="$MYSQL_DIR/mysqld.pid" \
     --log-error="$MYSQL_DIR/mysqld.log" --innodb-buffer-pool-size=64M --skip-log-bin \
-    </dev/null >/dev/null 2>&1 &
+    </dev/null >/dev/null 2>&1 9>&- &
   echo $! >"$RUN_DIR/mysqld.pid"
   wait_for 60 "MariaDB" mysql_root -e 'select 1' || die "MariaDB did not start, see $MYSQL_DIR/mysqld.log"
 fi
@@ -215,7 +207,8 @@ fi
 
 # --- slurmdbd, accounting registration, slurmctld, slurmd ------------------------------------
 if ! pidfile_alive "$SLURM_DIR/state/slurmdbd.pid"; then
-  slurmdbd </dev/null >>"$SLURM_DIR/log/slurmdbd.out" 2>&1 # daemonizes; -f is not needed (SLURM_CONF's dir)
+  require_free_port "$SLURMDBD_PORT" slurmdbd
+  slurmdbd </dev/null >>"$SLURM_DIR/log/slurmdbd.out" 2>&1 9>&- # daemonizes; -f is not needed (SLURM_CONF's dir)
   wait_for 30 "slurmdbd port $SLURMDBD_PORT" port_open "$SLURMDBD_PORT" ||
     die "slurmdbd did not start, see $SLURM_DIR/log/slurmdbd.log"
 fi
@@ -233,7 +226,8 @@ fi
 step "accounting (cluster, account, user)"
 
 if ! pidfile_alive "$SLURM_DIR/state/slurmctld.pid"; then
-  slurmctld </dev/null >>"$SLURM_DIR/log/slurmctld.out" 2>&1
+  require_free_port "$SLURMCTLD_PORT" slurmctld
+  slurmctld </dev/null >>"$SLURM_DIR/log/slurmctld.out" 2>&1 9>&-
   wait_for 30 "slurmctld" scontrol ping || die "slurmctld did not start, see $SLURM_DIR/log/slurmctld.log"
 fi
 step "slurmctld"
@@ -277,6 +271,16 @@ ssh-keyscan -p "$SSH_PORT" -t ed25519 127.0.0.1 2>/dev/null >"$KNOWN_HOSTS.tmp"
 mv -f "$KNOWN_HOSTS.tmp" "$KNOWN_HOSTS"
 step "sshd"
 
+cat >"$STATE/ports.env" <<EOF
+# Written by native-up.sh: what this state dir's cluster uses (see lib.sh).
+SAVED_PORT_OFFSET=$PORT_OFFSET
+SAVED_TEST_USER=$TEST_USER
+SAVED_SSH_PORT=$SSH_PORT
+SAVED_MYSQL_PORT=$MYSQL_PORT
+SAVED_SLURMCTLD_PORT=$SLURMCTLD_PORT
+SAVED_SLURMDBD_PORT=$SLURMDBD_PORT
+EOF
+
 # --- env file --------------------------------------------------------------------------------
 write_if_changed "$ENV_FILE" 644 <<EOF || true
 # Written by scripts/cluster/native-up.sh: how to reach this cluster. KEY=value lines, no quoting;
@@ -302,16 +306,18 @@ SLURM_PIPES_SLURM_NODES=$(
 EOF
 
 # --- readiness: nodes idle, a job submitted over SSH completes and shows in sacct --------------
-nodes_idle() {
-  local idle
-  idle="$(sinfo -h -N -o '%N %t' 2>/dev/null | awk '$2 == "idle" { n++ } END { print n + 0 }')"
-  ((idle == ${#NODES[@]}))
+# Idle on a fresh cluster; a re-run may find other test runs' jobs on the nodes, so busy counts too.
+# A '*' suffix (not responding) or down/drain does not.
+nodes_ready() {
+  local ready
+  ready="$(sinfo -h -N -o '%N %t' 2>/dev/null | awk '$2 ~ /^(idle|mix|alloc|comp)$/ { n++ } END { print n + 0 }')"
+  ((ready == ${#NODES[@]}))
 }
-wait_for 60 "both nodes idle" nodes_idle || {
+wait_for 60 "both nodes up" nodes_ready || {
   sinfo -N >&2 || true
-  die "nodes not idle, see $SLURM_DIR/log"
+  die "nodes not up, see $SLURM_DIR/log"
 }
-step "nodes idle"
+step "nodes up ($(sinfo -h -N -o %t | sort | uniq -c | xargs))"
 
 SSH_OPTS=(-i "$KEY" -p "$SSH_PORT" -o IdentitiesOnly=yes -o BatchMode=yes -o UserKnownHostsFile="$KNOWN_HOSTS"
   -o StrictHostKeyChecking=yes -o ConnectTimeout=10)
@@ -328,4 +334,4 @@ step "job COMPLETED in sacct"
 
 log "$(printf '%-34s %6d ms' "cluster up, total" $(($(now_ms) - T0)))"
 log "env file: $ENV_FILE"
-cat "$ENV_FILE" | grep -v '^#'
+grep -v '^#' "$ENV_FILE"
