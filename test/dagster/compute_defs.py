@@ -47,4 +47,20 @@ def missing_payload(context: dg.AssetExecutionContext, compute: ComputeResource)
     yield from compute.run(context, str(REPO / "does/not/exist.py"))
 
 
-defs = dg.Definitions(assets=[hello_ts, hello_py, env_echo, failing_ts, missing_payload], resources={"compute": compute})
+
+
+def _fan_out_asset(i: int):
+    @dg.asset(name=f"fan_{i:02d}")
+    def _asset(context: dg.AssetExecutionContext, compute: ComputeResource):
+        yield from compute.run(context, str(REPO / "examples/hello.py"), extras={"i": i})
+
+    return _asset
+
+
+FAN_OUT = [_fan_out_asset(i) for i in range(20)]
+defs = dg.Definitions(
+    assets=[hello_ts, hello_py, env_echo, failing_ts, missing_payload, *FAN_OUT],
+    resources={"compute": compute},
+    jobs=[dg.define_asset_job("fan_out", selection=[a.key for a in FAN_OUT])],
+    executor=dg.multiprocess_executor,
+)

@@ -168,3 +168,58 @@ export function errorChainText(error: DagsterErrorInfo | null | undefined): stri
   for (let e = error ?? null; e !== null; e = e.cause ?? e.context) parts.push(e.message);
   return parts.join('');
 }
+
+/** Options for {@link executeJobWithDagster}. */
+export interface ExecuteJobOptions extends MaterializeOptions {
+  /** Definitions file exposing `defs`. */
+  definitions: string;
+  /** Steps run at once by the multiprocess executor. @default 4 */
+  maxConcurrent?: number;
+  /** Extra environment for Dagster (and so for the bridge it launches). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Executes a job with Dagster's multiprocess executor (each step in its own process) on a
+ * temporary instance, through test/dagster/execute_job.py, and returns its event log.
+ */
+export async function executeJobWithDagster(
+  job: string,
+  options: ExecuteJobOptions,
+): Promise<DagsterRunResult> {
+  const dir = await mkdtemp(join(tmpdir(), 'dagster-execute-'));
+  const output = join(dir, 'result.json');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      execFile(
+        venvPython(),
+        [
+          join(repoRoot, 'test', 'dagster', 'execute_job.py'),
+          '--definitions',
+          options.definitions,
+          '--job',
+          job,
+          '--output',
+          output,
+          '--max-concurrent',
+          String(options.maxConcurrent ?? 4),
+        ],
+        {
+          cwd: join(repoRoot, 'test', 'dagster'),
+          env: { ...process.env, SLURM_PIPES_TEST_NODE: process.execPath, ...options.env },
+          timeout: options.timeoutMs ?? 600_000,
+          maxBuffer: 256 * 1024 * 1024,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        (error, _stdout, stderr) => {
+          if (error) reject(new Error(`execute_job.py failed: ${error.message}\n${stderr.slice(-8000)}`));
+          else resolve();
+        },
+      );
+    });
+    const result = JSON.parse(await readFile(output, 'utf8')) as DagsterMaterializeResult;
+    return result.runs[0] as DagsterRunResult;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
