@@ -3,9 +3,9 @@ import type { RunArgs } from '../cli/run-args.js';
 import { envLayers } from '../config/env-layer.js';
 import { type ConfigLayer, fileLayer, resolveConfig } from '../config/load-config.js';
 import type { BridgeConfig } from '../config/schema.js';
-import { BridgeError } from '../errors.js';
 import { resolvePayloadCommand } from '../payload/payload-command.js';
 import { executeLocal } from './execute-local.js';
+import { executeSlurm } from './execute-slurm.js';
 import { relayToDagster } from './relay-to-dagster.js';
 import { runStandalone } from './run-standalone.js';
 import type { StepExecutor } from './step-executor.js';
@@ -32,10 +32,7 @@ export function executorFor(config: BridgeConfig): StepExecutor {
     case 'local':
       return executeLocal;
     case 'slurm':
-      throw new BridgeError(
-        'ERR_BRIDGE_MODE',
-        'Slurm mode is not available in this build of slurm-pipes yet. Use mode "local" (--mode local, SLURM_PIPES_MODE=local, or ComputeResource(mode="local")).',
-      );
+      return executeSlurm;
   }
 }
 

@@ -1,0 +1,75 @@
+import {
+  type KeyboardInteractiveResponder,
+  type MuxMode,
+  openRemoteTransport,
+  type RemoteTransport,
+  type SshConnectionOptions,
+  type SshEndpointOptions,
+} from '@slurm-pipes/slurm-transport';
+import type { SshConfig } from '../config/schema.js';
+
+// A configured one-time code answers every prompt that is not a password prompt.
+function otpResponder(password: string | undefined, otp: string): KeyboardInteractiveResponder {
+  return ({ prompts }) =>
+    prompts.map(({ prompt }) => (/pass(word|phrase)/i.test(prompt) && password ? password : otp));
+}
+
+/** Maps the bridge's SSH configuration (one hop) to the transport's endpoint options. */
+export function sshEndpointOptions(ssh: SshConfig): SshEndpointOptions {
+  const options: SshEndpointOptions = {
+    host: ssh.host,
+    port: ssh.port,
+    username: ssh.user,
+    hostKeyPolicy: ssh.hostKeyPolicy,
+  };
+  if (ssh.keyPath !== undefined) options.privateKeyPath = ssh.keyPath;
+  if (ssh.keyPassphrase !== undefined) options.passphrase = ssh.keyPassphrase;
+  if (ssh.password !== undefined) options.password = ssh.password;
+  if (ssh.otp !== undefined) options.keyboardInteractive = otpResponder(ssh.password, ssh.otp);
+  if (!ssh.useAgent) options.agent = false;
+  if (ssh.knownHostsPath !== undefined) options.knownHostsPath = ssh.knownHostsPath;
+  if (ssh.jumpHost !== undefined) options.jumpHost = sshEndpointOptions(ssh.jumpHost);
+  return options;
+}
+
+/** The connection options for the login node in `ssh`. */
+export function sshConnectionOptions(ssh: SshConfig): SshConnectionOptions {
+  return { ...sshEndpointOptions(ssh), keepaliveIntervalMs: ssh.keepaliveIntervalMs };
+}
+
+/** How the step reaches the login node when no transport is injected. */
+export interface SlurmTransportOptions {
+  /**
+   * Command that starts the multiplexing daemon (e.g. `[process.execPath, cli.js, 'mux', 'serve']`).
+   * @default undefined (only a daemon that already runs is used)
+   */
+  daemonCommand?: readonly string[] | undefined;
+  /**
+   * Whether to go through the multiplexing daemon, which shares one SSH login per host among all
+   * bridge processes.
+   * @default 'auto' when `daemonCommand` is given, else 'off'
+   */
+  mux?: MuxMode | undefined;
+}
+
+/**
+ * Opens the transport to the login node and waits until it is ready: through the multiplexing
+ * daemon (one shared SSH connection per host for every bridge process) or one direct
+ * connection, which every command, upload and the tail of the job's files then share.
+ * @throws {SlurmTransportError} `ERR_SSH_*` when the login fails, `ERR_MUX` (`mux: 'required'`).
+ */
+export function openSlurmTransport(
+  ssh: SshConfig,
+  options: SlurmTransportOptions,
+  log: (line: string) => void,
+): Promise<RemoteTransport> {
+  const logger = { debug() {}, info() {}, warn: log };
+  return openRemoteTransport(
+    { ...sshConnectionOptions(ssh), logger },
+    {
+      mux: options.mux ?? (options.daemonCommand === undefined ? 'off' : 'auto'),
+      ...(options.daemonCommand === undefined ? {} : { daemonCommand: options.daemonCommand }),
+      logger,
+    },
+  );
+}

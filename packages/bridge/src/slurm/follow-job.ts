@@ -1,0 +1,133 @@
+import {
+  cancelJob,
+  describePendingReason,
+  type JobStateChange,
+  JobWatcher,
+  jobPhase,
+  type RemoteExecutor,
+} from '@slurm-pipes/slurm-transport';
+import { decideOnAbort } from './cancellation-policy.js';
+
+/** Options of {@link followJob}. */
+export interface FollowJobOptions {
+  executor: RemoteExecutor;
+  jobId: string;
+  /** The step's abort signal; what happens then is {@link decideOnAbort}'s call. */
+  signal: AbortSignal;
+  log: (line: string) => void;
+  /** First poll interval in ms (also after each change). @default 1000 */
+  initialIntervalMs?: number;
+  /** Longest poll interval in ms. @default 5000 */
+  maxIntervalMs?: number;
+  /** How long to wait for the job to end after `scancel`, in ms. @default 300000 */
+  cancelWaitMs?: number;
+}
+
+/** How following a job ended. */
+export interface FollowedJob {
+  /** The terminal state change; undefined when the bridge stopped following first (detach, or no end after scancel). */
+  final: JobStateChange | undefined;
+  /** True when the bridge asked Slurm to cancel the job. */
+  cancelled: boolean;
+  /** True when the bridge left the job running on purpose. */
+  detached: boolean;
+  /** When the job was first seen holding an allocation (ms since the epoch). */
+  startedAt: number | undefined;
+  /** The job's nodes as Slurm last reported them (`n[1-2]`). */
+  nodes: string | undefined;
+}
+
+/** A followed job; `refresh()` polls at once (e.g. when the payload's `closed` message arrived). */
+export interface JobFollower {
+  readonly done: Promise<FollowedJob>;
+  refresh(): void;
+}
+
+/** One human line per state change: `Slurm job 12 PENDING (Priority): Other jobs… ahead in the queue.` */
+export function describeChange(change: JobStateChange): string {
+  let line = `Slurm job ${change.jobId} ${change.summary}`;
+  if (change.state === 'PENDING' && change.reason !== undefined && change.reason !== 'None') {
+    const { meaning, fix, blocked } = describePendingReason(change.reason);
+    line += `: ${meaning}`;
+    if (blocked && fix !== undefined)
+      line += ` It will not start as it is. Fix: ${fix.replaceAll('<id>', change.jobId)}`;
+  }
+  return line;
+}
+
+/**
+ * Follows a submitted job with the batched {@link JobWatcher} until it ends, logging each change
+ * of state (`PENDING (Resources)`, `RUNNING on n1`, …). No timeout cancels it: only an abort of
+ * `signal` does, and then as {@link decideOnAbort} decides: `scancel` and wait for the end, or
+ * stop following and leave the job running.
+ * @throws the watcher's error when Slurm cannot be queried for long (the job is not cancelled then).
+ */
+export function followJob(options: FollowJobOptions): JobFollower {
+  const { executor, jobId, signal, log } = options;
+  const stop = new AbortController();
+  const watcher = new JobWatcher(executor, {
+    initialIntervalMs: options.initialIntervalMs ?? 1000,
+    maxIntervalMs: options.maxIntervalMs ?? 5000,
+    maxConsecutiveFailures: 60,
+    signal: stop.signal,
+    onQueryError: (error, failures) =>
+      log(
+        `could not query Slurm for job ${jobId} (${failures} in a row, retrying): ${(error as Error).message.split('\n')[0]}`,
+      ),
+  });
+  let cancelled = false;
+  let detached = false;
+  let giveUp: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    if (decideOnAbort(signal.reason) === 'detach') {
+      detached = true;
+      log(`step stopped: leaving Slurm job ${jobId} running (its record is job.json in the run directory)`);
+      watcher.close();
+      return;
+    }
+    cancelled = true;
+    log(`step terminated: cancelling Slurm job ${jobId}`);
+    cancelJob(executor, jobId, { timeoutMs: 60_000 }).then(
+      (outcome) => {
+        log(
+          outcome === 'requested'
+            ? `scancel ${jobId} accepted; waiting for the job to end`
+            : `job ${jobId} had already ended`,
+        );
+        watcher.refresh();
+      },
+      (error: unknown) => log(`scancel ${jobId} failed: ${(error as Error).message}`),
+    );
+    giveUp = setTimeout(() => {
+      log(
+        `job ${jobId} has not ended ${Math.round((options.cancelWaitMs ?? 300_000) / 1000)} s after scancel; no longer waiting`,
+      );
+      watcher.close();
+    }, options.cancelWaitMs ?? 300_000);
+    giveUp.unref();
+  };
+
+  const done = (async (): Promise<FollowedJob> => {
+    let final: JobStateChange | undefined;
+    let startedAt: number | undefined;
+    let nodes: string | undefined;
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      for await (const change of watcher.watch(jobId)) {
+        log(describeChange(change));
+        if (startedAt === undefined && jobPhase(change.state) !== 'queued') startedAt = change.observedAt;
+        // The allocation as seen while the job holds it: once it ended, squeue may list only the
+        // batch host, and sacct a stand-in row.
+        if (jobPhase(change.state) === 'active' || nodes === undefined) nodes = change.status.nodes ?? nodes;
+        if (change.terminal) final = change;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(giveUp);
+      stop.abort();
+    }
+    return { final, cancelled, detached, startedAt, nodes };
+  })();
+  return { done, refresh: () => watcher.refresh() };
+}
