@@ -67,10 +67,10 @@ class ComputeResource(ConfigurableResource):
     ) -> dict[str, Any]:
         """The bridge configuration for one call (what travels in ``SLURM_PIPES_CONFIG_JSON``)."""
         mode = ExecutionMode(self.mode)
-        config: dict[str, Any] = {"mode": mode.value}
-        if mode is ExecutionMode.LOCAL:
-            config["local"] = {"python": self.python_executable or sys.executable}
-        else:
+        # In Slurm mode the local Python is where the bridge finds dagster_pipes to ship when the
+        # cluster's Python lacks it.
+        config: dict[str, Any] = {"mode": mode.value, "local": {"python": self.python_executable or sys.executable}}
+        if mode is ExecutionMode.SLURM:
             if self.slurm is None:
                 raise ValueError(
                     "ComputeResource(mode='slurm') needs slurm=SlurmResource(ssh=SSHConnectionResource(...), ...)"
