@@ -93,6 +93,8 @@ describe.skipIf(missing !== undefined)('Slurm mode on a real cluster', () => {
       /** Aborts before the step starts. */
       abortAtStart?: boolean;
       partitionKey?: string;
+      /** Node.js on the cluster. @default 'node' */
+      remoteNode?: string;
     } = {},
   ): Promise<StepRun> {
     const session = await openPipesSession({
@@ -156,6 +158,7 @@ describe.skipIf(missing !== undefined)('Slurm mode on a real cluster', () => {
         stderr,
         nodeConditions: ['@slurm-pipes/source'],
         pollIntervalMs: 500,
+        ...(options.remoteNode === undefined ? {} : { remoteNode: options.remoteNode }),
       });
       channel.write(envelope('closed', result.exception === null ? {} : { exception: result.exception }));
       await channel.close();
@@ -256,6 +259,18 @@ describe.skipIf(missing !== undefined)('Slurm mode on a real cluster', () => {
     expect(metadata.slurm_state).toEqual({ raw_value: 'COMPLETED', type: 'text' });
     expect(run.raw.find((l) => l.includes('report_asset_materialization'))).toMatch(/"raw_value":1\.0/);
     expect(run.stdout).toContain('stdout from the TS worker');
+  });
+
+  it("ships this machine's Node runtime when the cluster has none, once", async () => {
+    const first = await runStep([fixture('worker.ts')], { remoteNode: 'no-such-node' });
+    expect(first.result.exception).toBeNull();
+    const shipped = first.logs.find((l) => l.includes("using this machine's"));
+    expect(shipped).toMatch(/no Node\.js 18\+ \(`no-such-node` not found\).*\/cache\/[0-9a-f]{64}\/node/);
+    expect(first.results.logs.map((l) => l.message)).toContainEqual(
+      expect.stringMatching(/^hello from node v\d+/),
+    );
+    const second = await runStep([fixture('worker.ts')], { remoteNode: 'no-such-node' });
+    expect(second.logs.find((l) => l.includes("using this machine's"))).toMatch(/\(cached\)$/);
   });
 
   it('fails the step with state, exit code, fix and stderr tail when the job fails', async () => {

@@ -6,7 +6,7 @@ import { BridgeError } from '../../errors.js';
 import type { PayloadCommand } from '../../payload/payload-command.js';
 import type { RunDirLink } from '../remote-files.js';
 import { bundleNodePayload } from './bundle-node-payload.js';
-import { checkRemoteNode, remoteHasDagsterPipes } from './remote-runtime.js';
+import { ensureRemoteNode, remoteHasDagsterPipes } from './remote-runtime.js';
 import { findLocalDagsterPipes, shipDagsterPipes } from './ship-dagster-pipes.js';
 import { formatBytes, uploadProgressLogger } from './upload-progress.js';
 
@@ -80,7 +80,7 @@ function checkNames(payloadName: string, extraFiles: readonly string[]): string[
  * - Python: `python3 -u <payload>`; when the cluster's Python lacks `dagster_pipes`, the host's
  *   copy is shipped and put on `PYTHONPATH`;
  * - JavaScript/TypeScript: bundled with its imports into one ES module, run with the cluster's
- *   `node` (required there for now; shipping a Node runtime is a later step);
+ *   `node`, or with this machine's Node shipped into the cache when the cluster has none;
  * - other executables: run as they are.
  * Long uploads log their progress.
  * @throws {BridgeError} `ERR_BRIDGE_PAYLOAD` when the cluster lacks the runtime,
@@ -95,6 +95,7 @@ export async function stagePayload(options: StagePayloadOptions): Promise<Staged
     let payloadName = basename(payload.path);
     const pythonPath: string[] = [];
     let runtime: Promise<unknown> = Promise.resolve();
+    let remoteNode = options.remoteNode;
     if (payload.kind === 'python') {
       runtime = (async () => {
         if (await remoteHasDagsterPipes(transport, options.remotePython, signal)) return;
@@ -107,7 +108,11 @@ export async function stagePayload(options: StagePayloadOptions): Promise<Staged
         pythonPath.push(shipped.pythonPath);
       })();
     } else if (payload.kind === 'node' || payload.kind === 'typescript') {
-      runtime = checkRemoteNode(transport, options.remoteNode, signal);
+      runtime = ensureRemoteNode(transport, options.remoteNode, options.cacheDir, signal, log).then(
+        (path) => {
+          remoteNode = path;
+        },
+      );
       const bundle = await bundleNodePayload(
         payload.path,
         options.nodeConditions === undefined ? {} : { conditions: options.nodeConditions },
@@ -148,7 +153,7 @@ export async function stagePayload(options: StagePayloadOptions): Promise<Staged
             return [options.remotePython, '-u', file, ...args];
           case 'node':
           case 'typescript':
-            return [options.remoteNode, '--enable-source-maps', file, ...args];
+            return [remoteNode, '--enable-source-maps', file, ...args];
           case 'command':
             return [file, ...args];
         }
