@@ -36,6 +36,7 @@ print(json.dumps(c.bridge_config({"mem": "8G", "nodes": 2})))`,
         SLURM_CPUS: '8',
         SLURM_TIME: '02:00:00',
         SLURM_REMOTE_BASE: '/scratch/alice/sp',
+        SLURM_PRE_DEPLOYED_ENV_PATH: '/opt/envs/train/',
       },
     );
     const config = JSON.parse(out);
@@ -49,11 +50,13 @@ print(json.dumps(c.bridge_config({"mem": "8G", "nodes": 2})))`,
     expect(config.slurm.ssh.jumpHost).toMatchObject({ host: 'bastion.example', user: 'alice', port: 22 });
     expect(config.slurm.queue).toMatchObject({ partition: 'gpu', cpus: 8, time_limit: '02:00:00' });
     expect(config.slurm.remoteBase).toBe('/scratch/alice/sp');
+    expect(config.slurm.python).toBe('/opt/envs/train/bin/python');
     expect(config.extraSlurmOpts).toEqual({ mem: '8G', nodes: 2 });
     // The bridge accepts what the Python side produces.
     const resolved = resolveConfig([{ source: 'SLURM_PIPES_CONFIG_JSON', values: config }]);
     expect(resolved.mode).toBe('slurm');
     expect(resolved.slurm?.ssh.port).toBe(2222);
+    expect(resolved.slurm?.python).toBe('/opt/envs/train/bin/python');
   });
 
   it('names the missing variables when from_env cannot build a connection', () => {

@@ -10,6 +10,8 @@ const ENV_PATHS: ReadonlyArray<readonly [string, string]> = [
   ['SLURM_PIPES_NODE', 'local.node'],
   ['SLURM_PIPES_TERMINATION_GRACE_MS', 'terminationGraceMs'],
   ['SLURM_PIPES_REMOTE_BASE', 'slurm.remoteBase'],
+  ['SLURM_PIPES_REMOTE_PYTHON', 'slurm.python'],
+  ['SLURM_PIPES_REMOTE_NODE', 'slurm.node'],
   ['SLURM_SSH_HOST', 'slurm.ssh.host'],
   ['SLURM_SSH_PORT', 'slurm.ssh.port'],
   ['SLURM_SSH_USER', 'slurm.ssh.user'],

@@ -24,6 +24,10 @@ export const SlurmConfig = z.strictObject({
   ssh: SshConfig,
   queue: z.record(z.string(), z.unknown()).default({}),
   remoteBase: z.string().optional(),
+  /** Python on the cluster, e.g. a pre-deployed environment's `bin/python`. @default 'python3' */
+  python: z.string().min(1).optional(),
+  /** Node.js on the cluster. @default 'node' (this machine's Node is shipped when there is none) */
+  node: z.string().min(1).optional(),
 });
 export type SlurmConfig = z.infer<typeof SlurmConfig>;
 

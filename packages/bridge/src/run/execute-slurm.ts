@@ -24,6 +24,8 @@ export async function executeSlurm(step: StepContext): Promise<StepOutcome> {
     stdout: step.output.stdout,
     stderr: step.output.stderr,
     connection: { daemonCommand: muxDaemonCommand() },
+    ...(step.config.slurm?.python === undefined ? {} : { remotePython: step.config.slurm.python }),
+    ...(step.config.slurm?.node === undefined ? {} : { remoteNode: step.config.slurm.node }),
   });
   return { exitCode: result.exitCode, exception: result.exception };
 }

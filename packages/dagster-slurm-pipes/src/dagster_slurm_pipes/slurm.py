@@ -47,6 +47,16 @@ class SlurmResource(ConfigurableResource):
     remote_base: Optional[str] = Field(
         default=None, description="Base directory on the cluster for runs and caches (default $HOME/.slurm-pipes)."
     )
+    pre_deployed_env_path: Optional[str] = Field(
+        default=None,
+        description="A Python environment already on the cluster; its bin/python runs .py payloads (no shipping).",
+    )
+    python_executable: Optional[str] = Field(
+        default=None, description="Python on the cluster (default python3, or pre_deployed_env_path/bin/python)."
+    )
+    node_executable: Optional[str] = Field(
+        default=None, description="Node.js on the cluster (default node; this machine's is shipped when there is none)."
+    )
 
     @classmethod
     def from_env(cls, ssh: Optional[SSHConnectionResource] = None) -> "SlurmResource":
@@ -81,10 +91,18 @@ class SlurmResource(ConfigurableResource):
             ssh=ssh or SSHConnectionResource.from_env(),
             queue=SlurmQueueConfig(**queue),
             remote_base=get("SLURM_REMOTE_BASE"),
+            pre_deployed_env_path=get("SLURM_PRE_DEPLOYED_ENV_PATH"),
         )
 
     def to_bridge_config(self) -> dict[str, Any]:
         config: dict[str, Any] = {"ssh": self.ssh.to_bridge_config(), "queue": self.queue.to_bridge_config()}
         if self.remote_base is not None:
             config["remoteBase"] = self.remote_base
+        python = self.python_executable or (
+            f"{self.pre_deployed_env_path.rstrip('/')}/bin/python" if self.pre_deployed_env_path else None
+        )
+        if python is not None:
+            config["python"] = python
+        if self.node_executable is not None:
+            config["node"] = self.node_executable
         return config
