@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stopMuxDaemon } from '@slurm-pipes/slurm-transport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type DagsterRunResult,
@@ -24,6 +25,7 @@ describe.skipIf(skip !== undefined)('Dagster → Slurm, real Dagster and a real 
   let cluster: SlurmClusterHandle;
   let env: NodeJS.ProcessEnv;
   let runs: Map<string, DagsterRunResult>;
+  const muxDirs: string[] = [];
 
   beforeAll(async () => {
     cluster = await getSlurmCluster();
@@ -34,9 +36,9 @@ describe.skipIf(skip !== undefined)('Dagster → Slurm, real Dagster and a real 
       SLURM_SSH_KEY: cluster.keyPath,
       SLURM_SSH_KNOWN_HOSTS: cluster.knownHostsPath,
       SLURM_SSH_HOST_KEY_CHECKING: 'strict',
-      // A multiplexing daemon of this test's own, so the SSH logins counted are this test's.
       SLURM_PIPES_MUX_DIR: mkdtempSync(join(tmpdir(), 'sp-mux-')),
     };
+    muxDirs.push(env.SLURM_PIPES_MUX_DIR as string);
     Object.assign(process.env, env);
     const result = await materializeWithDagster(
       [
@@ -51,6 +53,7 @@ describe.skipIf(skip !== undefined)('Dagster → Slurm, real Dagster and a real 
   });
 
   afterAll(async () => {
+    for (const dir of muxDirs) await stopMuxDaemon({ dir }).catch(() => undefined);
     for (const k of Object.keys(env ?? {})) delete process.env[k];
     await cluster?.stop();
   });
@@ -110,11 +113,14 @@ describe.skipIf(skip !== undefined)('Dagster → Slurm, real Dagster and a real 
   });
 
   it('runs twenty assets in one multiprocess run over one SSH authentication', async () => {
+    // A daemon of its own, started by the first of the twenty bridges: every login is counted.
+    const muxDir = mkdtempSync(join(tmpdir(), 'sp-mux-'));
+    muxDirs.push(muxDir);
     const mark = await cluster.markSshdLog();
     const r = await executeJobWithDagster('slurm_fan_out', {
       definitions,
       maxConcurrent: 8,
-      env,
+      env: { ...env, SLURM_PIPES_MUX_DIR: muxDir },
       timeoutMs: 600_000,
     });
     expect(r.success, errorChainText(eventsOf(r, 'STEP_FAILURE')[0]?.error)).toBe(true);

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { parseRunArgs, RUN_USAGE } from './cli/run-args.js';
+import { muxCommand } from './cli/mux-command.js';
 import { BridgeError } from './errors.js';
 import { runCommand } from './run/run-command.js';
 
@@ -7,6 +8,7 @@ const USAGE = `Usage: slurm-pipes <command> [options]
 
 Commands
   run [options] -- <payload> [args…]   run a payload and relay its Dagster Pipes messages
+  mux <serve|status|stop>              the daemon that shares one SSH connection per host
   help                                 this text
 
 Run 'slurm-pipes run --help' for the options of run.`;
@@ -34,6 +36,8 @@ async function main(argv: string[]): Promise<number> {
         signal: abort.signal,
       });
     }
+    case 'mux':
+      return muxCommand(rest, (text) => process.stdout.write(text));
     case undefined:
     case 'help':
     case '--help':
