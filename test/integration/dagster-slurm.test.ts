@@ -28,7 +28,14 @@ describe.skipIf(skip !== undefined)('Dagster → Slurm, real Dagster and a real 
   const muxDirs: string[] = [];
 
   beforeAll(async () => {
+    // CI runs this suite on the containerised cluster, where the login node is another host
+    // (SLURM_PIPES_E2E_CLUSTER=container); other suites keep the faster native one.
+    const e2eKind = process.env.SLURM_PIPES_E2E_CLUSTER;
+    if (e2eKind !== undefined && e2eKind !== '') process.env.SLURM_PIPES_CLUSTER = e2eKind;
     cluster = await getSlurmCluster();
+    console.info(
+      `[dagster-slurm] cluster: ${cluster.kind} (${cluster.user}@${cluster.host}:${cluster.port})`,
+    );
     env = {
       SLURM_SSH_HOST: cluster.host,
       SLURM_SSH_PORT: String(cluster.port),
