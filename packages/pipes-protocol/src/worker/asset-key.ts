@@ -1,29 +1,11 @@
 import { PipesError } from '../errors.js';
+import { parseEscapedAssetKey } from '../host/asset-key.js';
 
 /**
- * Splits an escaped asset key string into its parts. Mirrors dagster_pipes.to_asset_key_path:
- * unescaped `/` separates parts, `\X` stands for `X`.
+ * Splits an escaped asset key string into its parts (dagster_pipes.to_asset_key_path); the same
+ * rules as the host side's {@link parseEscapedAssetKey}.
  */
-export function toAssetKeyPath(assetKey: string): string[] {
-  const parts: string[] = [];
-  let current = '';
-  let escapeNext = false;
-  for (const char of assetKey) {
-    if (escapeNext) {
-      current += char;
-      escapeNext = false;
-    } else if (char === '\\') {
-      escapeNext = true;
-    } else if (char === '/') {
-      parts.push(current);
-      current = '';
-    } else {
-      current += char;
-    }
-  }
-  if (current !== '') parts.push(current);
-  return parts;
-}
+export const toAssetKeyPath: (assetKey: string) => string[] = parseEscapedAssetKey;
 
 /**
  * Picks the asset key a report applies to. Mirrors dagster_pipes._resolve_optionally_passed_asset_key:
