@@ -31,7 +31,7 @@ export async function runStandalone(options: StandaloneOptions): Promise<number>
     extras: c.extras,
   });
   const printer = options.json ? jsonPrinter(options.write) : textPrinter(options.write);
-  const session = await openPipesSession({ context, injector: 'file', reader: 'file' });
+  const session = await openPipesSession({ context, injector: 'file', reader: 'file', streaming: true });
   const printing = (async () => {
     for await (const event of session.events()) {
       // The bridge's own opened/closed frame the run; show the payload's story, not the envelope.
@@ -56,10 +56,10 @@ export async function runStandalone(options: StandaloneOptions): Promise<number>
   printer.summary({
     ok,
     exit: exception === null ? `exited with code ${exitCode}` : exception.message.trimEnd(),
-    materializations: results.materializations.length,
-    checks: results.checks.length,
-    failedChecks: results.checks.filter((r) => !r.passed).length,
-    protocolErrors: results.protocolErrors.length,
+    materializations: results.counts.materializations,
+    checks: results.counts.checks,
+    failedChecks: results.counts.failedChecks,
+    protocolErrors: results.counts.protocolErrors,
   });
   return ok ? 0 : exitCode === 0 ? 1 : exitCode;
 }

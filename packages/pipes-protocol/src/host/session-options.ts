@@ -50,6 +50,14 @@ export interface PipesSessionOptions {
    * @default os.tmpdir()
    */
   tmpDir?: string;
+  /**
+   * Stream instead of collect, for long runs (a relay of millions of messages): {@link
+   * PipesSession.events} may be iterated once and forgets each event once yielded, and the
+   * results keep `opened`, `closed`, warnings and {@link PipesSessionResults.counts} but no
+   * per-message lists. Memory then stays flat however many messages arrive.
+   * @default false
+   */
+  streaming?: boolean;
   /** Aborts reading; `events()` and `close()` then reject with the signal's reason (files are still removed). */
   signal?: AbortSignal;
 }

@@ -83,6 +83,19 @@ export interface PipesSessionResults {
   outputs: PipesOutputLine[];
   protocolErrors: PipesProtocolErrorRecord[];
   warnings: PipesSessionWarning[];
+  /** How many of each arrived; kept also when the lists are not (a streaming session). */
+  counts: PipesResultCounts;
+}
+
+/** Counts of what a session received. */
+export interface PipesResultCounts {
+  messages: number;
+  materializations: number;
+  checks: number;
+  failedChecks: number;
+  customMessages: number;
+  logs: number;
+  protocolErrors: number;
 }
 
 /** Names and debug texts for the `no-opened` warning. */
@@ -110,12 +123,32 @@ export class PipesResultsCollector {
     outputs: [],
     protocolErrors: [],
     warnings: [],
+    counts: {
+      messages: 0,
+      materializations: 0,
+      checks: 0,
+      failedChecks: 0,
+      customMessages: 0,
+      logs: 0,
+      protocolErrors: 0,
+    },
   };
   #finished = false;
+  readonly #retain: boolean;
+
+  /** @param options.retain keep per-message lists (`false`: counts only). @default true */
+  constructor(options: { retain?: boolean } = {}) {
+    this.#retain = options.retain ?? true;
+  }
 
   /** Records one event. */
   add(event: PipesReaderEvent): void {
     const r = this.results;
+    if (!this.#retain) {
+      this.#count(event);
+      return;
+    }
+    if (event.kind !== 'output') this.#count(event);
     switch (event.kind) {
       case 'output':
         r.outputs.push({ stream: event.stream, text: event.text, line: event.line });
@@ -137,6 +170,24 @@ export class PipesResultsCollector {
         }
         this.#handle(event.message);
     }
+  }
+
+  // Counts, plus opened/closed (needed for the diagnostics) — all a streaming session keeps.
+  #count(event: PipesReaderEvent): void {
+    const c = this.results.counts;
+    if (event.kind === 'protocol-error') c.protocolErrors++;
+    if (event.kind !== 'message') return;
+    c.messages++;
+    const m = event.message;
+    if (m.method === 'report_asset_materialization') c.materializations++;
+    else if (m.method === 'report_asset_check') {
+      c.checks++;
+      if (!m.params.passed) c.failedChecks++;
+    } else if (m.method === 'report_custom_message') c.customMessages++;
+    else if (m.method === 'log') c.logs++;
+    if (this.#retain) return;
+    if (m.method === 'opened') this.results.opened = { extras: m.params?.extras ?? {} };
+    if (m.method === 'closed') this.results.closed = { exception: m.params?.exception ?? null };
   }
 
   #handle(message: PipesMessage): void {

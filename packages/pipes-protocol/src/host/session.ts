@@ -27,7 +27,9 @@ export class PipesSession implements AsyncDisposable {
   readonly contextData: PipesContextData;
   readonly #injection: PipesContextInjection;
   readonly #reader: PipesMessageReader;
-  readonly #collector = new PipesResultsCollector();
+  readonly #collector: PipesResultsCollector;
+  readonly #streaming: boolean;
+  #iterated = false;
   readonly #abort: AbortController;
   // Aborted by the caller's signal or by close()'s signal.
   readonly #signal: AbortSignal;
@@ -45,7 +47,10 @@ export class PipesSession implements AsyncDisposable {
     reader: PipesMessageReader,
     abort: AbortController,
     signal: AbortSignal,
+    streaming: boolean,
   ) {
+    this.#streaming = streaming;
+    this.#collector = new PipesResultsCollector({ retain: !streaming });
     this.contextData = contextData;
     this.#injection = injection;
     this.#reader = reader;
@@ -86,7 +91,7 @@ export class PipesSession implements AsyncDisposable {
               stream: o.stdio ?? 'stdout',
               ...(o.output === undefined ? {} : { source: o.output }),
             });
-      return new PipesSession(contextData, injection, reader, abort, signal);
+      return new PipesSession(contextData, injection, reader, abort, signal, o.streaming ?? false);
     } catch (error) {
       await injection.dispose();
       throw error;
@@ -127,10 +132,19 @@ export class PipesSession implements AsyncDisposable {
    *   `ERR_PIPES_CHANNEL` when reading the channel failed.
    */
   async *events(): AsyncGenerator<PipesReaderEvent> {
+    if (this.#streaming && this.#iterated) {
+      throw new TypeError('A streaming session (streaming: true) can be iterated only once.');
+    }
+    this.#iterated = true;
     let next = 0;
     for (;;) {
       const changed = this.#changed;
-      while (next < this.#events.length) yield this.#events[next++] as PipesReaderEvent;
+      if (this.#streaming) {
+        // Forget each event once yielded: memory stays flat however long the run.
+        while (this.#events.length > 0) yield this.#events.shift() as PipesReaderEvent;
+      } else {
+        while (next < this.#events.length) yield this.#events[next++] as PipesReaderEvent;
+      }
       if (this.#done) {
         if (this.#failure !== undefined) throw this.#failureError();
         return;

@@ -66,6 +66,15 @@ describe('PipesResultsCollector', () => {
         }),
       ],
       warnings: [],
+      counts: {
+        messages: 7,
+        materializations: 1,
+        checks: 1,
+        failedChecks: 0,
+        customMessages: 1,
+        logs: 1,
+        protocolErrors: 1,
+      },
     });
   });
 
