@@ -19,6 +19,7 @@ export async function executeLocal(step: StepContext): Promise<StepOutcome> {
     context: step.contextData as never,
     injector: 'file',
     reader: 'file',
+    streaming: true,
   });
   let payloadException: PipesException | null = null;
   const relay = (async () => {

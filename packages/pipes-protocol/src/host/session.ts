@@ -16,6 +16,9 @@ import { PipesResultsCollector, type PipesSessionResults } from './session-resul
 import { StdioMessageReader } from './stdio-message-reader.js';
 import { abortable } from './wakeup.js';
 
+/** Streaming sessions pause reading when this many events wait for the consumer. */
+const STREAMING_HIGH_WATER = 4096;
+
 /**
  * An open Pipes session, the host side of one external process run (Dagster's `PipesSession`).
  * Launch the process with {@link PipesSession.bootstrapEnv} merged last into its environment,
@@ -30,6 +33,12 @@ export class PipesSession implements AsyncDisposable {
   readonly #collector: PipesResultsCollector;
   readonly #streaming: boolean;
   #iterated = false;
+  /** Streaming: index of the next event to yield in #events. */
+  #head = 0;
+  /** Streaming: resumes the paused pump once the consumer caught up. */
+  #drained: (() => void) | undefined;
+  /** Streaming: set when nobody will take events any more (consumer left, or closing without one). */
+  #unpaused = false;
   readonly #abort: AbortController;
   // Aborted by the caller's signal or by close()'s signal.
   readonly #signal: AbortSignal;
@@ -136,12 +145,37 @@ export class PipesSession implements AsyncDisposable {
       throw new TypeError('A streaming session (streaming: true) can be iterated only once.');
     }
     this.#iterated = true;
+    try {
+      yield* this.#iterate();
+    } finally {
+      if (this.#streaming) this.#unpause();
+    }
+  }
+
+  #unpause(): void {
+    this.#unpaused = true;
+    this.#drained?.();
+    this.#drained = undefined;
+  }
+
+  async *#iterate(): AsyncGenerator<PipesReaderEvent> {
     let next = 0;
     for (;;) {
       const changed = this.#changed;
       if (this.#streaming) {
         // Forget each event once yielded: memory stays flat however long the run.
-        while (this.#events.length > 0) yield this.#events.shift() as PipesReaderEvent;
+        while (this.#head < this.#events.length) {
+          const event = this.#events[this.#head++] as PipesReaderEvent;
+          if (this.#head >= STREAMING_HIGH_WATER / 2) {
+            this.#events.splice(0, this.#head);
+            this.#head = 0;
+          }
+          if (this.#events.length - this.#head < STREAMING_HIGH_WATER / 2) {
+            this.#drained?.();
+            this.#drained = undefined;
+          }
+          yield event;
+        }
       } else {
         while (next < this.#events.length) yield this.#events[next++] as PipesReaderEvent;
       }
@@ -179,6 +213,7 @@ export class PipesSession implements AsyncDisposable {
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
       if (signal?.aborted) onAbort();
+      if (this.#streaming && !this.#iterated) this.#unpause();
       await abortable(this.#reader.close(), this.#signal).catch(() => {});
       await this.#pump;
       await this.#reader.close();
@@ -206,6 +241,13 @@ export class PipesSession implements AsyncDisposable {
         this.#collector.add(event);
         this.#events.push(event);
         this.#signalChanged();
+        // Streaming: stop reading while the consumer is this far behind (backpressure), so a
+        // fast writer cannot fill memory with events nobody has taken yet.
+        if (this.#streaming && !this.#unpaused && this.#events.length - this.#head >= STREAMING_HIGH_WATER) {
+          await new Promise<void>((resolve) => {
+            this.#drained = resolve;
+          });
+        }
       }
     } catch (error) {
       this.#failure = error;
