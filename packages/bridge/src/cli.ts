@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { parseRunArgs, RUN_USAGE } from './cli/run-args.js';
 import { muxCommand } from './cli/mux-command.js';
+import { parseRunArgs, RUN_USAGE } from './cli/run-args.js';
 import { BridgeError } from './errors.js';
 import { runCommand } from './run/run-command.js';
+import { StopRequested } from './run/stop-request.js';
 
 const USAGE = `Usage: slurm-pipes <command> [options]
 
@@ -23,11 +24,10 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const abort = new AbortController();
-      // Dagster's PipesSubprocessClient sends SIGINT on Terminate; a supervisor may send SIGTERM.
+      // Dagster's PipesSubprocessClient sends SIGINT on Terminate (Slurm mode cancels the job); a
+      // supervisor stopping Dagster sends SIGTERM (Slurm mode leaves the job running to reattach).
       for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-        process.on(sig, () =>
-          abort.abort(new BridgeError('ERR_BRIDGE_PAYLOAD_FAILED', `slurm-pipes received ${sig}`)),
-        );
+        process.on(sig, () => abort.abort(new StopRequested(sig)));
       }
       return runCommand(args, {
         env: process.env,

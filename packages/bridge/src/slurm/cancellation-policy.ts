@@ -1,17 +1,18 @@
 /**
  * What to do with a submitted job when the bridge is asked to stop:
- * - `'cancel-job'`: `scancel` it, wait until Slurm reports it ended, and report `CANCELLED`
- *   (Dagster's Terminate, which sends SIGINT to the bridge);
- * - `'detach'`: leave it running and stop following it, so a later run can reattach through
- *   `job.json` (meant for restarts of the Dagster process; not chosen yet).
+ * - `'cancel-job'`: `scancel` it, wait until Slurm reports it ended, and report `CANCELLED`;
+ * - `'detach'`: leave it running and stop following it; a re-launch of the step reattaches
+ *   through `job.json` in its run directory and never submits again.
  */
 export type AbortDecision = 'cancel-job' | 'detach';
 
 /**
- * Decides from the abort reason what happens to the job. The one place where the SIGINT
- * (terminate: cancel) versus SIGTERM (restart: detach) distinction will be made; for now every
- * abort cancels, since Dagster's Terminate must never leave a job running.
+ * Decides from the abort reason what happens to the job — the one place where Terminate and
+ * restart are told apart. SIGTERM (a supervisor stopping Dagster for a restart or deploy) detaches,
+ * so no work is lost; SIGINT (Dagster's Terminate, forwarded by PipesSubprocessClient) and any
+ * other stop cancel, so a terminated run never leaves a job behind.
  */
-export function decideOnAbort(_reason: unknown): AbortDecision {
-  return 'cancel-job';
+export function decideOnAbort(reason: unknown): AbortDecision {
+  const signal = (reason as { signal?: unknown } | null)?.signal;
+  return signal === 'SIGTERM' ? 'detach' : 'cancel-job';
 }

@@ -176,11 +176,13 @@ export async function runSlurmStep(options: RunSlurmStepOptions): Promise<SlurmS
     const { jobId, files } = step;
     const stageMs = step.submitStartedAt - started;
     const submitMs = step.submittedAt - step.submitStartedAt;
-    log(`submitted Slurm job ${jobId} (sbatch took ${submitMs} ms)`);
     // Written without the step's signal: the record must exist even when the step is being stopped.
-    const record = writeRemoteFile(transport, files.record, jobRecord(step, context), 0o600).catch(
-      (error: unknown) => log(`could not write ${files.record}: ${(error as Error).message}`),
-    );
+    const record = step.reattached
+      ? Promise.resolve()
+      : writeRemoteFile(transport, files.record, jobRecord(step, context), 0o600).catch((error: unknown) =>
+          log(`could not write ${files.record}: ${(error as Error).message}`),
+        );
+    if (!step.reattached) log(`submitted Slurm job ${jobId} (sbatch took ${submitMs} ms)`);
 
     const follower = followJob({
       executor: transport,

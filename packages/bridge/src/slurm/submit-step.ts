@@ -5,6 +5,7 @@ import type { BridgeConfig } from '../config/schema.js';
 import type { PayloadCommand } from '../payload/payload-command.js';
 import { buildBashLauncher } from './launchers/bash-launcher.js';
 import { payloadArgs, stagePayload } from './payload/stage-payload.js';
+import { findJobByName, readStepRecords, uniqueJobName, writeSubmitIntent } from './reattach/job-record.js';
 import { prepareRunDir, writeRemoteFile } from './remote-files.js';
 import { type RunDirLayout, runDirLayout } from './run-dir.js';
 import { assertNoSecrets, jobEnvironment, sshSecrets } from './secret-guard.js';
@@ -18,6 +19,8 @@ export interface RunDirFiles {
   stderr: string;
   script: string;
   record: string;
+  /** `submit.json`: the job name a launch is about to submit with (found by name after a crash). */
+  intent: string;
 }
 
 /** Options of {@link stageAndSubmit}. */
@@ -43,6 +46,8 @@ export interface SubmittedStep {
   /** When sbatch was started and when it returned (ms since the epoch). */
   submitStartedAt: number;
   submittedAt: number;
+  /** True when an earlier launch submitted the job and this one reattached to it. */
+  reattached: boolean;
 }
 
 /** The files of the run directory `runDir`. */
@@ -55,6 +60,7 @@ export function runDirFiles(runDir: string): RunDirFiles {
     stderr: at('stderr'),
     script: at('job.sh'),
     record: at('job.json'),
+    intent: at('submit.json'),
   };
 }
 
@@ -78,6 +84,11 @@ export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<Su
   );
   const files = runDirFiles(layout.runDir);
   log(`run directory on the cluster: ${layout.runDir}`);
+  const existing = await findEarlierJob(transport, files, signal, log);
+  if (existing !== undefined) {
+    const now = Date.now();
+    return { jobId: existing, layout, files, submitStartedAt: now, submittedAt: now, reattached: true };
+  }
   try {
     const staged = await stagePayload({
       transport,
@@ -117,16 +128,50 @@ export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<Su
     throw error;
   }
   if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch');
+  const jobName = uniqueJobName(layout.step);
+  await writeSubmitIntent(transport, files.intent, jobName);
   const submitStartedAt = Date.now();
   const jobId = await submitJob(transport, {
     resources: options.resources,
-    jobName: `slurm-pipes-${layout.step}`,
+    jobName,
     workDir: layout.runDir,
     stdoutPath: files.stdout,
     stderrPath: files.stderr,
     scriptPath: files.script,
   });
-  return { jobId, layout, files, submitStartedAt, submittedAt: Date.now() };
+  return { jobId, layout, files, submitStartedAt, submittedAt: Date.now(), reattached: false };
+}
+
+/**
+ * The job an earlier launch of this step submitted, if any — so a re-launch (a Dagster retry, a
+ * bridge killed mid-job) never calls sbatch again: `job.json` names it, or, when that launch died
+ * between sbatch and writing `job.json`, Slurm finds it by the unique name in `submit.json`.
+ */
+async function findEarlierJob(
+  transport: RemoteTransport,
+  files: RunDirFiles,
+  signal: AbortSignal,
+  log: (line: string) => void,
+): Promise<string | undefined> {
+  const records = await readStepRecords(transport, files.record, files.intent, signal);
+  if (records.jobId !== undefined) {
+    log(
+      `reattaching to Slurm job ${records.jobId} from ${files.record} (this step was launched before; not submitting again)`,
+    );
+    return records.jobId;
+  }
+  if (records.intendedJobName === undefined) return undefined;
+  const found = await findJobByName(transport, records.intendedJobName, signal);
+  if (found === undefined) {
+    log(
+      `an earlier launch of this step stopped before Slurm accepted its job (${records.intendedJobName}); submitting`,
+    );
+    return undefined;
+  }
+  log(
+    `reattaching to Slurm job ${found}, found by its name ${records.intendedJobName} (an earlier launch died before writing job.json)`,
+  );
+  return found;
 }
 
 /** The durable record `job.json` written right after submission, for reattaching later. */

@@ -1,0 +1,142 @@
+// Never a resubmitted job: the real CLI is killed or stopped while its Slurm job runs, and a
+// re-launch of the same step (same Dagster run) reattaches instead of calling sbatch again.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import {
+  buildPipesContextData,
+  openPipesSession,
+  type PipesSessionResults,
+} from '@slurm-pipes/pipes-protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { venvPython } from '../helpers/python.js';
+import { getSlurmCluster, type SlurmClusterHandle } from '../helpers/slurm-cluster.js';
+
+const repo = join(import.meta.dirname, '..', '..');
+const ticks = join(repo, 'test/fixtures/slurm-payloads/ticks.py');
+
+describe('reattach: no job is ever submitted twice', () => {
+  let cluster: SlurmClusterHandle;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    cluster = await getSlurmCluster();
+    env = {
+      ...process.env,
+      SLURM_SSH_HOST: cluster.host,
+      SLURM_SSH_PORT: String(cluster.port),
+      SLURM_SSH_USER: cluster.user,
+      SLURM_SSH_KEY: cluster.keyPath,
+      SLURM_SSH_KNOWN_HOSTS: cluster.knownHostsPath,
+    };
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  /** Launches the CLI as Dagster would for `runId`; `onLog` sees its progress lines. */
+  async function launch(runId: string, onLog?: (line: string, child: ChildProcess) => void) {
+    const context = buildPipesContextData({ assetKeys: [['reattach', 'demo']], runId });
+    const session = await openPipesSession({ context, injector: 'file', reader: 'file' });
+    const child = spawn(
+      process.execPath,
+      [
+        '--conditions=@slurm-pipes/source',
+        '--import',
+        'tsx',
+        'packages/bridge/src/cli.ts',
+        'run',
+        '--mode',
+        'slurm',
+        '--python',
+        venvPython(),
+        '--slurm-opt',
+        'cpus_per_task=1',
+        '--slurm-opt',
+        'mem=200M',
+        '--',
+        ticks,
+        '5',
+      ],
+      { cwd: repo, env: { ...env, ...session.bootstrapEnv(), SLURM_PIPES_MUX_DIR: '' } },
+    );
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr += d;
+      for (const line of d.toString().split('\n')) if (line) onLog?.(line, child);
+    });
+    child.stdout?.resume();
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    const results: PipesSessionResults = await session.close();
+    return { code, stderr, results };
+  }
+
+  const jobIdIn = (stderr: string) => /(?:submitted|reattaching to) Slurm job (\d+)/.exec(stderr)?.[1];
+  const ticksOf = (r: PipesSessionResults) =>
+    r.logs.filter((l) => l.message.startsWith('tick ')).map((l) => l.message);
+  async function jobsNamed(jobId: string) {
+    const name = (await cluster.exec(`sacct -j ${jobId} -X -n -P -o JobName`)).stdout.trim();
+    const all = await cluster.exec(`sacct -X -n -P -o JobID --name=${name} -S now-1hour`);
+    return all.stdout.split('\n').filter((l) => l.trim() !== '');
+  }
+
+  it.each(['SIGKILL', 'SIGTERM'] as const)(
+    '%s while the job runs: the job keeps running, a re-launch reattaches',
+    async (sig) => {
+      const runId = `reattach-${sig.toLowerCase()}-${Date.now()}`;
+      const first = await launch(runId, (line, child) => {
+        if (/RUNNING on/.test(line)) setTimeout(() => child.kill(sig), 1_000);
+      });
+      expect(first.code).not.toBe(0);
+      const jobId = jobIdIn(first.stderr);
+      expect(jobId).toBeDefined();
+      const state = (await cluster.exec(`squeue -h -j ${jobId} -o %T`, { reject: false })).stdout.trim();
+      expect(state).toMatch(/RUNNING|COMPLETING|PENDING/);
+      if (sig === 'SIGTERM') {
+        expect(first.results.closed?.exception?.message).toMatch(/keeps running/);
+        expect(first.stderr).toContain(`leaving Slurm job ${jobId} running`);
+      }
+
+      const second = await launch(runId);
+      expect(second.code, second.stderr).toBe(0);
+      expect(second.stderr).toContain(`reattaching to Slurm job ${jobId}`);
+      expect(second.stderr).not.toContain('submitted Slurm job');
+      // Every message of the job, once, in order, to the new host session.
+      expect(ticksOf(second.results)).toEqual(Array.from({ length: 10 }, (_, i) => `tick ${i}`));
+      expect(second.results.materializations).toHaveLength(1);
+      expect(second.results.materializations[0]?.metadata?.slurm_job_id?.raw_value).toBe(jobId);
+      expect(await jobsNamed(jobId as string)).toEqual([jobId]);
+    },
+  );
+
+  it('collects a job that finished while nobody watched, without sbatch', async () => {
+    const runId = `reattach-finished-${Date.now()}`;
+    const first = await launch(runId, (line, child) => {
+      if (/RUNNING on/.test(line)) child.kill('SIGKILL');
+    });
+    const jobId = jobIdIn(first.stderr) as string;
+    await cluster.waitForJob(jobId, { timeoutMs: 60_000 });
+    const second = await launch(runId);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`reattaching to Slurm job ${jobId}`);
+    expect(ticksOf(second.results)).toHaveLength(10);
+    expect(second.results.materializations[0]?.metadata?.slurm_state?.raw_value).toBe('COMPLETED');
+    expect(await jobsNamed(jobId)).toEqual([jobId]);
+  });
+
+  it('finds the job by its unique name when the bridge died between sbatch and job.json', async () => {
+    const runId = `reattach-crash-${Date.now()}`;
+    let runDir = '';
+    const first = await launch(runId, (line, child) => {
+      const dir = /run directory on the cluster: (\S+)/.exec(line)?.[1];
+      if (dir) runDir = dir;
+      if (/submitted Slurm job/.test(line)) child.kill('SIGKILL');
+    });
+    const jobId = jobIdIn(first.stderr) as string;
+    // As if the crash came before job.json was written.
+    await cluster.exec(`rm -f '${runDir}/job.json'`);
+    const second = await launch(runId);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`reattaching to Slurm job ${jobId}, found by its name`);
+    expect(await jobsNamed(jobId)).toEqual([jobId]);
+  });
+});
