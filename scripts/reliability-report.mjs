@@ -9,39 +9,197 @@ const report = JSON.parse(readFileSync(reportPath, 'utf8'));
 
 // [section, scenario, what must hold, file fragment, test-name pattern]; several tests may match.
 const SCENARIOS = [
-  ['Exactly-once relay', '100,000 messages of every kind; SSH cut twice, sshd restarted', 'each message once, in order; step succeeds', 'slurm-exactly-once', /messages once and in order/],
-  ['Exactly-once relay', 'remote tail cut mid-stream, resumed by byte offset', 'every byte once, in order, partial lines and split UTF-8 intact', 'real-sshd', /tail|resume/i],
-  ['Exactly-once relay', 'a million messages through the local relay', 'in order, under a 48 MB heap limit', 'local-relay-memory', /1,000,000/],
-  ['No resubmission', 'bridge killed with SIGKILL while its job runs', 'job keeps running; re-launch reattaches; sbatch never called again', 'slurm-reattach', /SIGKILL/],
-  ['No resubmission', 'bridge stopped with SIGTERM (Dagster restart/deploy)', 'job keeps running, channel closed saying so; re-launch reattaches', 'slurm-reattach', /SIGTERM/],
-  ['No resubmission', 'job finished while nobody watched', 'collected on re-launch (messages, metrics) without sbatch', 'slurm-reattach', /finished while nobody watched/],
-  ['No resubmission', 'bridge died between sbatch and job.json', 'job found by its unique name; not submitted again', 'slurm-reattach', /between sbatch and job\.json/],
-  ['No resubmission', "Terminate in Dagster's UI (SIGINT)", 'job cancelled; sacct shows CANCELLED', 'slurm-mode', /terminated, and reports CANCELLED/],
-  ['No resubmission', 'stopped before submission', 'nothing submitted', 'slurm-mode', /stopped before submission/],
-  ['No resubmission', 'queue or run limit reached', 'the job is left alone (no scancel) unless asked', 'slurm-commands', /queue timeout for a held job/],
-  ["Cluster's own faults", 'job FAILED', 'step fails with state, exit code, reason, fix and stderr tail', 'slurm-mode', /fails the step with state/],
-  ["Cluster's own faults", 'Dagster step of a failed job', "Dagster's step fails with the state and the payload's exception", 'dagster-slurm', /failed job/],
-  ["Cluster's own faults", 'slurmd restarted, sshd sessions killed, sshd restarted', 'the cluster recovers; the harness can inject each fault', 'cluster.test', /injects faults/],
-  ["Cluster's own faults", 'OUT_OF_MEMORY, TIMEOUT, node lost, preemption/requeue, full disk', 'each named with what to do; requeue followed', null, null],
-  ["Cluster's own faults", 'signal_before_timeout', 'payload signalled before walltime; worker API checkpoints', null, null],
-  ['Bad input', 'invalid lines among valid messages (not JSON, unknown method)', 'reported by line; every valid message still relayed', 'cli-standalone', /invalid lines/],
-  ['Bad input', 'invalid configuration (unknown field, bad mode, bad port)', 'error names field, value, source; secrets hidden', 'config.test', /names the field|unknown fields|never echoes a password/],
-  ['Bad input', 'missing payload', 'clear error with code, reaches Dagster in closed', 'cli-relay', /payload is missing/],
-  ['Bad input', 'sbatch rejections (unknown partition, unsatisfiable request)', 'ERR_SLURM_SUBMIT with sbatch reason and the fix, or blocked reason', 'slurm-commands', /invalid partition|no node can satisfy/],
-  ['Bad input', 'unknown or changed host key', "refused under 'strict'; message names known_hosts and the fix", 'ssh-connection', /unknown host under 'strict'|host key/i],
-  ['Bad input', 'wrong credentials', 'ERR_SSH_AUTH naming the methods tried, no secret', 'ssh-connection', /auth|password|passphrase/i],
-  ['Security', 'hostile arguments (quotes, $(...), backticks, newlines, non-ASCII)', 'reach the cluster as data; nothing runs', 'real-sshd', /hostile arguments/],
+  [
+    'Exactly-once relay',
+    '100,000 messages of every kind; SSH cut twice, sshd restarted',
+    'each message once, in order; step succeeds',
+    'slurm-exactly-once',
+    /messages once and in order/,
+  ],
+  [
+    'Exactly-once relay',
+    'remote tail cut mid-stream, resumed by byte offset',
+    'every byte once, in order, partial lines and split UTF-8 intact',
+    'real-sshd',
+    /tail|resume/i,
+  ],
+  [
+    'Exactly-once relay',
+    'a million messages through the local relay',
+    'in order, under a 48 MB heap limit',
+    'local-relay-memory',
+    /1,000,000/,
+  ],
+  [
+    'No resubmission',
+    'bridge killed with SIGKILL while its job runs',
+    'job keeps running; re-launch reattaches; sbatch never called again',
+    'slurm-reattach',
+    /SIGKILL/,
+  ],
+  [
+    'No resubmission',
+    'bridge stopped with SIGTERM (Dagster restart/deploy)',
+    'job keeps running, channel closed saying so; re-launch reattaches',
+    'slurm-reattach',
+    /SIGTERM/,
+  ],
+  [
+    'No resubmission',
+    'job finished while nobody watched',
+    'collected on re-launch (messages, metrics) without sbatch',
+    'slurm-reattach',
+    /finished while nobody watched/,
+  ],
+  [
+    'No resubmission',
+    'bridge died between sbatch and job.json',
+    'job found by its unique name; not submitted again',
+    'slurm-reattach',
+    /between sbatch and job\.json/,
+  ],
+  [
+    'No resubmission',
+    "Terminate in Dagster's UI (SIGINT)",
+    'job cancelled; sacct shows CANCELLED',
+    'slurm-mode',
+    /terminated, and reports CANCELLED/,
+  ],
+  [
+    'No resubmission',
+    'stopped before submission',
+    'nothing submitted',
+    'slurm-mode',
+    /stopped before submission/,
+  ],
+  [
+    'No resubmission',
+    'queue limit reached (transport)',
+    'the job is left alone (no scancel)',
+    'slurm-commands',
+    /queue timeout for a held job/,
+  ],
+  [
+    'No resubmission',
+    'run limit reached (bridge)',
+    'job keeps running unless slurm.cancelOnTimeout; a re-launch collects it',
+    'slurm-reattach',
+    /run limit/,
+  ],
+  [
+    "Cluster's own faults",
+    'job FAILED',
+    'step fails with state, exit code, reason, fix and stderr tail',
+    'slurm-mode',
+    /fails the step with state/,
+  ],
+  [
+    "Cluster's own faults",
+    'Dagster step of a failed job',
+    "Dagster's step fails with the state and the payload's exception",
+    'dagster-slurm',
+    /failed job/,
+  ],
+  [
+    "Cluster's own faults",
+    'slurmd restarted, sshd sessions killed, sshd restarted',
+    'the cluster recovers; the harness can inject each fault',
+    'cluster.test',
+    /injects faults/,
+  ],
+  [
+    "Cluster's own faults",
+    'OUT_OF_MEMORY, TIMEOUT, node lost, preemption/requeue, full disk',
+    'each named with what to do; requeue followed',
+    null,
+    null,
+  ],
+  [
+    "Cluster's own faults",
+    'signal_before_timeout',
+    'payload signalled before walltime; worker API checkpoints',
+    null,
+    null,
+  ],
+  [
+    'Bad input',
+    'invalid lines among valid messages (not JSON, unknown method)',
+    'reported by line; every valid message still relayed',
+    'cli-standalone',
+    /invalid lines/,
+  ],
+  [
+    'Bad input',
+    'invalid configuration (unknown field, bad mode, bad port)',
+    'error names field, value, source; secrets hidden',
+    'config.test',
+    /names the field|unknown fields|never echoes a password/,
+  ],
+  [
+    'Bad input',
+    'missing payload',
+    'clear error with code, reaches Dagster in closed',
+    'cli-relay',
+    /payload is missing/,
+  ],
+  [
+    'Bad input',
+    'sbatch rejections (unknown partition, unsatisfiable request)',
+    'ERR_SLURM_SUBMIT with sbatch reason and the fix, or blocked reason',
+    'slurm-commands',
+    /invalid partition|no node can satisfy/,
+  ],
+  [
+    'Bad input',
+    'unknown or changed host key',
+    "refused under 'strict'; message names known_hosts and the fix",
+    'ssh-connection',
+    /unknown host under 'strict'|host key/i,
+  ],
+  [
+    'Bad input',
+    'wrong credentials',
+    'ERR_SSH_AUTH naming the methods tried, no secret',
+    'ssh-connection',
+    /auth|password|passphrase/i,
+  ],
+  [
+    'Security',
+    'hostile arguments (quotes, $(...), backticks, newlines, non-ASCII)',
+    'reach the cluster as data; nothing runs',
+    'real-sshd',
+    /hostile arguments/,
+  ],
   ['Security', 'hostile values in the job script', 'quoted; nothing executes', 'bash-launcher', /./],
   ['Security', 'secrets in context/job files', 'refused before anything is written', 'secret-guard', /./],
-  ['Security', 'multiplexing socket', 'directory 0700, socket and token 0600; no or wrong token refused', 'mux-daemon', /0700|token/],
-  ['Load', 'twenty assets in one multiprocess Dagster run', 'all succeed over one SSH authentication (sshd log)', 'dagster-slurm', /twenty assets/],
-  ['Load', '20 concurrent commands with MaxSessions 3', 'all succeed; extra channels queue', 'real-sshd', /MaxSessions/],
+  [
+    'Security',
+    'multiplexing socket',
+    'directory 0700, socket and token 0600; no or wrong token refused',
+    'mux-daemon',
+    /0700|token/,
+  ],
+  [
+    'Load',
+    'twenty assets in one multiprocess Dagster run',
+    'all succeed over one SSH authentication (sshd log)',
+    'dagster-slurm',
+    /twenty assets/,
+  ],
+  [
+    'Load',
+    '20 concurrent commands with MaxSessions 3',
+    'all succeed; extra channels queue',
+    'real-sshd',
+    /MaxSessions/,
+  ],
   ['Load', 'fifty concurrent steps with MaxSessions 10', 'all succeed over one connection', null, null],
 ];
 
 const tests = [];
 for (const file of report.testResults ?? []) {
-  for (const t of file.assertionResults ?? []) tests.push({ file: file.name, name: t.fullName, status: t.status, ms: t.duration ?? 0 });
+  for (const t of file.assertionResults ?? [])
+    tests.push({ file: file.name, name: t.fullName, status: t.status, ms: t.duration ?? 0 });
 }
 
 const rows = SCENARIOS.map(([section, scenario, must, file, pattern]) => {
@@ -76,4 +234,6 @@ const lines = [
 ];
 writeFileSync(outPath, lines.join('\n'));
 const bad = rows.filter((r) => r.ok === false);
-console.log(`reliability: ${rows.filter((r) => r.ok).length} held, ${bad.length} failed or missing, ${rows.filter((r) => r.ok === null).length} not covered yet → ${outPath}`);
+console.log(
+  `reliability: ${rows.filter((r) => r.ok).length} held, ${bad.length} failed or missing, ${rows.filter((r) => r.ok === null).length} not covered yet → ${outPath}`,
+);

@@ -34,7 +34,11 @@ describe('reattach: no job is ever submitted twice', () => {
   });
 
   /** Launches the CLI as Dagster would for `runId`; `onLog` sees its progress lines. */
-  async function launch(runId: string, onLog?: (line: string, child: ChildProcess) => void) {
+  async function launch(
+    runId: string,
+    onLog?: (line: string, child: ChildProcess) => void,
+    extraEnv: NodeJS.ProcessEnv = {},
+  ) {
     const context = buildPipesContextData({ assetKeys: [['reattach', 'demo']], runId });
     const session = await openPipesSession({ context, injector: 'file', reader: 'file' });
     const child = spawn(
@@ -57,7 +61,7 @@ describe('reattach: no job is ever submitted twice', () => {
         ticks,
         '5',
       ],
-      { cwd: repo, env: { ...env, ...session.bootstrapEnv(), SLURM_PIPES_MUX_DIR: '' } },
+      { cwd: repo, env: { ...env, ...session.bootstrapEnv(), SLURM_PIPES_MUX_DIR: '', ...extraEnv } },
     );
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => {
@@ -138,5 +142,31 @@ describe('reattach: no job is ever submitted twice', () => {
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toContain(`reattaching to Slurm job ${jobId}, found by its name`);
     expect(await jobsNamed(jobId)).toEqual([jobId]);
+  });
+
+  it('a run limit leaves the job running by default (a re-launch collects it), and cancels only when asked', async () => {
+    const limit = { SLURM_PIPES_CONFIG_JSON: JSON.stringify({ slurm: { runTimeoutSeconds: 2 } }) };
+    const runId = `limit-detach-${Date.now()}`;
+    const first = await launch(runId, undefined, limit);
+    expect(first.code).not.toBe(0);
+    expect(first.results.closed?.exception?.message).toMatch(
+      /reached the run time limit set in slurm\.runTimeoutSeconds; it keeps running/,
+    );
+    const jobId = jobIdIn(first.stderr) as string;
+    expect((await cluster.exec(`squeue -h -j ${jobId} -o %T`, { reject: false })).stdout.trim()).toMatch(
+      /RUNNING|COMPLETING/,
+    );
+    const second = await launch(runId);
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr).toContain(`reattaching to Slurm job ${jobId}`);
+
+    const cancelling = {
+      SLURM_PIPES_CONFIG_JSON: JSON.stringify({ slurm: { runTimeoutSeconds: 2, cancelOnTimeout: true } }),
+    };
+    const third = await launch(`limit-cancel-${Date.now()}`, undefined, cancelling);
+    expect(third.code).not.toBe(0);
+    const cancelledId = jobIdIn(third.stderr) as string;
+    const records = await cluster.waitForJob(cancelledId, { timeoutMs: 60_000 });
+    expect(records[0]?.state).toMatch(/^CANCELLED/);
   });
 });

@@ -28,6 +28,12 @@ export const SlurmConfig = z.strictObject({
   python: z.string().min(1).optional(),
   /** Node.js on the cluster. @default 'node' (this machine's Node is shipped when there is none) */
   node: z.string().min(1).optional(),
+  /** Longest wait in the queue, in seconds. @default no limit */
+  queueTimeoutSeconds: z.coerce.number().positive().optional(),
+  /** Longest run time, in seconds (Slurm's own time_limit still applies). @default no limit */
+  runTimeoutSeconds: z.coerce.number().positive().optional(),
+  /** When a limit above is reached: cancel the job (true) or leave it running to reattach (false). @default false */
+  cancelOnTimeout: z.boolean().default(false),
 });
 export type SlurmConfig = z.infer<typeof SlurmConfig>;
 

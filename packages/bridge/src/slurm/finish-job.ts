@@ -80,9 +80,11 @@ export async function finishJob(options: FinishJobOptions): Promise<FinishedJob>
   const final = followed.final;
   if (final === undefined) {
     relay.finish([]);
-    const message = followed.detached
-      ? `slurm-pipes stopped following Slurm job ${step.jobId}, which keeps running; its record is ${step.files.record}.`
-      : `Slurm job ${step.jobId} did not end after it was cancelled; check it with \`squeue -j ${step.jobId}\`. Its files are in ${step.layout.runDir}.`;
+    const message = followed.limitReached
+      ? `Slurm job ${step.jobId} reached the ${followed.limitReached} time limit set in slurm.${followed.limitReached}TimeoutSeconds; it keeps running (slurm.cancelOnTimeout is off) and a re-launch of this step reattaches to it. Its record is ${step.files.record}.`
+      : followed.detached
+        ? `slurm-pipes stopped following Slurm job ${step.jobId}, which keeps running; its record is ${step.files.record}.`
+        : `Slurm job ${step.jobId} did not end after it was cancelled; check it with \`squeue -j ${step.jobId}\`. Its files are in ${step.layout.runDir}.`;
     return {
       exitCode: 130,
       exception: { message: `${message}\n`, stack: [], name: 'SlurmStepStopped', cause: null, context: null },

@@ -2,6 +2,7 @@ import {
   cancelJob,
   describePendingReason,
   type JobStateChange,
+  JobWaitTimeoutError,
   JobWatcher,
   jobPhase,
   type RemoteExecutor,
@@ -21,6 +22,16 @@ export interface FollowJobOptions {
   maxIntervalMs?: number;
   /** How long to wait for the job to end after `scancel`, in ms. @default 300000 */
   cancelWaitMs?: number;
+  /** Longest wait in the queue before the limit acts, in ms. @default undefined (no limit) */
+  queueTimeoutMs?: number | undefined;
+  /** Longest run time (from the start) before the limit acts, in ms. @default undefined (no limit) */
+  runTimeoutMs?: number | undefined;
+  /**
+   * When a limit is reached: `true` cancels the job (`scancel`); `false` stops following and
+   * leaves the job running (a re-launch reattaches).
+   * @default false
+   */
+  cancelOnTimeout?: boolean;
 }
 
 /** How following a job ended. */
@@ -31,6 +42,8 @@ export interface FollowedJob {
   cancelled: boolean;
   /** True when the bridge left the job running on purpose. */
   detached: boolean;
+  /** The limit that was reached, if one was: `'queue'` or `'run'`. */
+  limitReached?: 'queue' | 'run';
   /** When the job was first seen holding an allocation (ms since the epoch). */
   startedAt: number | undefined;
   /** The job's nodes as Slurm last reported them (`n[1-2]`). */
@@ -77,6 +90,7 @@ export function followJob(options: FollowJobOptions): JobFollower {
   });
   let cancelled = false;
   let detached = false;
+  let limitReached: 'queue' | 'run' | undefined;
   let giveUp: NodeJS.Timeout | undefined;
   const onAbort = () => {
     if (decideOnAbort(signal.reason) === 'detach') {
@@ -85,8 +99,11 @@ export function followJob(options: FollowJobOptions): JobFollower {
       watcher.close();
       return;
     }
-    cancelled = true;
     log(`step terminated: cancelling Slurm job ${jobId}`);
+    cancel();
+  };
+  const cancel = () => {
+    cancelled = true;
     cancelJob(executor, jobId, { timeoutMs: 60_000 }).then(
       (outcome) => {
         log(
@@ -114,20 +131,51 @@ export function followJob(options: FollowJobOptions): JobFollower {
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     try {
-      for await (const change of watcher.watch(jobId)) {
-        log(describeChange(change));
-        if (startedAt === undefined && jobPhase(change.state) !== 'queued') startedAt = change.observedAt;
-        // The allocation as seen while the job holds it: once it ended, squeue may list only the
-        // batch host, and sacct a stand-in row.
-        if (jobPhase(change.state) === 'active' || nodes === undefined) nodes = change.status.nodes ?? nodes;
-        if (change.terminal) final = change;
+      const limits = {
+        ...(options.queueTimeoutMs === undefined ? {} : { queueTimeoutMs: options.queueTimeoutMs }),
+        ...(options.runTimeoutMs === undefined ? {} : { runTimeoutMs: options.runTimeoutMs }),
+      };
+      for (;;) {
+        try {
+          for await (const change of watcher.watch(jobId, limitReached === undefined ? limits : {})) {
+            log(describeChange(change));
+            if (startedAt === undefined && jobPhase(change.state) !== 'queued') startedAt = change.observedAt;
+            // The allocation as seen while the job holds it: once it ended, squeue may list only the
+            // batch host, and sacct a stand-in row.
+            if (jobPhase(change.state) === 'active' || nodes === undefined)
+              nodes = change.status.nodes ?? nodes;
+            if (change.terminal) final = change;
+          }
+          break;
+        } catch (error) {
+          if (!(error instanceof JobWaitTimeoutError) || limitReached !== undefined) throw error;
+          // A limit the user set: cancel only when asked to, else leave the job to a re-launch.
+          limitReached = error.limit;
+          log(`${error.message}`);
+          if (options.cancelOnTimeout) {
+            cancel();
+            continue;
+          }
+          detached = true;
+          log(
+            `leaving Slurm job ${jobId} running (slurm.cancelOnTimeout is off); a re-launch of the step reattaches`,
+          );
+          break;
+        }
       }
     } finally {
       signal.removeEventListener('abort', onAbort);
       clearTimeout(giveUp);
       stop.abort();
     }
-    return { final, cancelled, detached, startedAt, nodes };
+    return {
+      final,
+      cancelled,
+      detached,
+      startedAt,
+      nodes,
+      ...(limitReached === undefined ? {} : { limitReached }),
+    };
   })();
   return { done, refresh: () => watcher.refresh() };
 }

@@ -189,6 +189,9 @@ export async function runSlurmStep(options: RunSlurmStepOptions): Promise<SlurmS
       jobId,
       signal,
       log,
+      queueTimeoutMs: slurm.queueTimeoutSeconds === undefined ? undefined : slurm.queueTimeoutSeconds * 1000,
+      runTimeoutMs: slurm.runTimeoutSeconds === undefined ? undefined : slurm.runTimeoutSeconds * 1000,
+      cancelOnTimeout: slurm.cancelOnTimeout,
       ...(options.pollIntervalMs === undefined ? {} : { initialIntervalMs: options.pollIntervalMs }),
     });
     const relay = new JobOutputRelay({
