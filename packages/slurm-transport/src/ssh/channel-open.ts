@@ -1,7 +1,7 @@
 import type { Client, ClientChannel, SFTPWrapper } from 'ssh2';
 import { SlurmTransportError } from '../errors.js';
 import { raceSignal, sleep } from './abort.js';
-import type { ChannelScheduler } from './channel-scheduler.js';
+import type { ChannelKind, ChannelScheduler } from './channel-scheduler.js';
 import type { Logger } from './logger.js';
 import { isChannelRefusal } from './ssh-exec.js';
 import type { SshSession } from './ssh-session.js';
@@ -36,11 +36,12 @@ export async function openScheduledChannel<C>(
   context: ChannelContext,
   signal: AbortSignal | undefined,
   open: (client: Client) => Promise<C>,
+  kind: ChannelKind = 'short',
 ): Promise<OpenedChannel<C>> {
   const { scheduler, target, logger } = context;
   let refusals = 0;
   for (;;) {
-    const slot = await scheduler.acquire(signal, refusals > 0);
+    const slot = await scheduler.acquire(signal, refusals > 0, kind);
     let session: SshSession;
     try {
       session = await context.readySession(signal);

@@ -13,20 +13,36 @@ export interface ChannelSlot {
   release(): void;
 }
 
+/** Slots kept free of long-lived channels, for the short commands (at most all but one). */
+export const SHORT_CHANNEL_RESERVE = 2;
+
 interface Waiter {
+  kind: ChannelKind;
   grant: (slot: ChannelSlot) => void;
   fail: (error: unknown) => void;
 }
 
 /**
+ * How long a channel is held: `'short'` (a command, an SFTP call) or `'long'` (a spawned process
+ * such as a tail, held as long as a job runs).
+ */
+export type ChannelKind = 'short' | 'long';
+
+/**
  * Caps the channels open at once on one connection. Requests beyond the cap wait in FIFO order
  * instead of failing; when the server refuses an open before the cap (its `MaxSessions` is lower),
  * the cap drops to the number of channels the server has actually held open at once.
+ *
+ * Long-lived channels never take the last {@link SHORT_CHANNEL_RESERVE} slots: with many jobs
+ * followed at once their tails would otherwise hold every slot, and the short commands that find
+ * out the jobs ended (and so free the tails) would wait for ever. A long request that must wait
+ * does not hold up short ones queued behind it.
  */
 export class ChannelScheduler {
   readonly #max: number;
   #limit: number;
   #active = 0;
+  #activeLong = 0;
   #open = 0;
   #peakOpen = 0;
   #queue: Waiter[] = [];
@@ -55,13 +71,14 @@ export class ChannelScheduler {
    * Resolves with a slot once fewer than `limit` are held; `first` jumps the queue (for retries).
    * @throws {SlurmTransportError} `ERR_ABORTED` (or the signal's own error) when `signal` aborts while waiting.
    */
-  acquire(signal?: AbortSignal, first = false): Promise<ChannelSlot> {
+  acquire(signal?: AbortSignal, first = false, kind: ChannelKind = 'short'): Promise<ChannelSlot> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(signalError(signal));
         return;
       }
       const waiter: Waiter = {
+        kind,
         grant: (slot) => {
           signal?.removeEventListener('abort', onAbort);
           resolve(slot);
@@ -101,15 +118,22 @@ export class ChannelScheduler {
     }
   }
 
+  #longLimit(): number {
+    return Math.max(1, this.#limit - Math.min(SHORT_CHANNEL_RESERVE, this.#limit - 1));
+  }
+
   #pump(): void {
-    while (this.#active < this.#limit && this.#queue.length > 0) {
-      const waiter = this.#queue.shift() as Waiter;
+    while (this.#active < this.#limit) {
+      const index = this.#queue.findIndex((w) => w.kind === 'short' || this.#activeLong < this.#longLimit());
+      if (index < 0) return;
+      const [waiter] = this.#queue.splice(index, 1) as [Waiter];
       this.#active += 1;
-      waiter.grant(this.#createSlot());
+      if (waiter.kind === 'long') this.#activeLong += 1;
+      waiter.grant(this.#createSlot(waiter.kind));
     }
   }
 
-  #createSlot(): ChannelSlot {
+  #createSlot(kind: ChannelKind): ChannelSlot {
     let state: 'opening' | 'open' | 'released' = 'opening';
     const release = () => {
       if (state === 'released') {
@@ -120,6 +144,7 @@ export class ChannelScheduler {
       }
       state = 'released';
       this.#active -= 1;
+      if (kind === 'long') this.#activeLong -= 1;
       this.#pump();
     };
     return {

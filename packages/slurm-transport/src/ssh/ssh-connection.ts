@@ -211,6 +211,7 @@ export class SshConnection extends EventEmitter<SshConnectionEvents> implements 
       this.#channels,
       options.signal,
       (client) => openExecChannel(client, command),
+      'long',
     );
     onceClosed(channel, release);
     return toRemoteProcess(channel, display, options.signal, () => session.lost);
