@@ -68,6 +68,9 @@ export function openSlurmTransport(
     { ...sshConnectionOptions(ssh), logger },
     {
       mux: options.mux ?? (options.daemonCommand === undefined ? 'off' : 'auto'),
+      // Many bridges starting at once on a busy machine can take a while to bring the daemon up;
+      // a direct connection (one more login) is the fallback only for a daemon that is really stuck.
+      startTimeoutMs: 60_000,
       ...(options.daemonCommand === undefined ? {} : { daemonCommand: options.daemonCommand }),
       logger,
     },
