@@ -193,7 +193,7 @@ const SCENARIOS = [
     'real-sshd',
     /MaxSessions/,
   ],
-  ['Load', 'fifty concurrent steps with MaxSessions 10', 'all succeed over one connection', null, null],
+  ['Load', 'fifty concurrent steps with MaxSessions 10', 'all succeed over one connection (one daemon login)', 'slurm-load', /concurrent steps/],
 ];
 
 const tests = [];
