@@ -14,6 +14,29 @@ Commands
 
 Run 'slurm-pipes run --help' for the options of run.`;
 
+/** How long a SIGINT waits for a SIGTERM that would make the stop a restart, in ms. */
+const SIGINT_SETTLE_MS = 300;
+
+/**
+ * Turns the first stop signal into an abort whose reason (`StopRequested`) `decideOnAbort` reads:
+ * SIGINT is Dagster's Terminate (cancel the job), SIGTERM a supervisor stopping Dagster for a
+ * restart or deploy (leave the job running). A supervisor stopping Dagster's process group sends
+ * SIGTERM to the bridge too, while Dagster also forwards a SIGINT as it is interrupted, in either
+ * order; so a SIGINT takes effect only if no SIGTERM follows within {@link SIGINT_SETTLE_MS}.
+ * Later signals change nothing.
+ */
+function stopOnSignals(abort: AbortController): void {
+  let interrupt: NodeJS.Timeout | undefined;
+  process.on('SIGTERM', () => {
+    clearTimeout(interrupt);
+    abort.abort(new StopRequested('SIGTERM'));
+  });
+  process.on('SIGINT', () => {
+    if (abort.signal.aborted) return;
+    interrupt ??= setTimeout(() => abort.abort(new StopRequested('SIGINT')), SIGINT_SETTLE_MS);
+  });
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
@@ -24,11 +47,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const abort = new AbortController();
-      // Dagster's PipesSubprocessClient sends SIGINT on Terminate (Slurm mode cancels the job); a
-      // supervisor stopping Dagster sends SIGTERM (Slurm mode leaves the job running to reattach).
-      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-        process.on(sig, () => abort.abort(new StopRequested(sig)));
-      }
+      stopOnSignals(abort);
       return runCommand(args, {
         env: process.env,
         stdout: process.stdout,

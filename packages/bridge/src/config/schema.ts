@@ -62,6 +62,12 @@ export const BridgeConfig = z.strictObject({
   payloadEnv: z.record(z.string(), z.string()).default({}),
   /** Milliseconds between SIGTERM and SIGKILL when the payload must stop. @default 10000 */
   terminationGraceMs: z.coerce.number().int().nonnegative().default(10_000),
+  /**
+   * What a re-launch of a step is matched by, in place of the run id, to reattach to the step's
+   * Slurm job: Dagster's root run id (`dagster/root_run_id`), which a re-execution shares with
+   * the run it re-executes. The Python `ComputeResource` sets it. @default the run id
+   */
+  reattachKey: z.string().min(1).optional(),
 });
 export type BridgeConfig = z.infer<typeof BridgeConfig>;
 export type BridgeConfigInput = z.input<typeof BridgeConfig>;

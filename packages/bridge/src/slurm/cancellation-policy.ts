@@ -10,7 +10,9 @@ export type AbortDecision = 'cancel-job' | 'detach';
  * Decides from the abort reason what happens to the job — the one place where Terminate and
  * restart are told apart. SIGTERM (a supervisor stopping Dagster for a restart or deploy) detaches,
  * so no work is lost; SIGINT (Dagster's Terminate, forwarded by PipesSubprocessClient) and any
- * other stop cancel, so a terminated run never leaves a job behind.
+ * other stop cancel, so a terminated run never leaves a job behind. (The CLI turns signals into
+ * reasons; a SIGTERM within 300 ms of a SIGINT wins, since stopping Dagster's process group
+ * sends both.) Wait limits (`slurm.*TimeoutSeconds`) are decided by `slurm.cancelOnTimeout`.
  */
 export function decideOnAbort(reason: unknown): AbortDecision {
   const signal = (reason as { signal?: unknown } | null)?.signal;

@@ -8,20 +8,36 @@ export interface RemoteFileCallOptions {
   timeoutMs?: number;
 }
 
+/** Options of {@link writeRemoteFile}. */
+export interface WriteRemoteFileOptions extends RemoteFileCallOptions {
+  /**
+   * Flush the file to disk (`sync`) before renaming it into place, for records a later launch
+   * relies on (`job.json`, `submit.json`): after a crash of the login node it is either the old
+   * file or the whole new one.
+   * @default false
+   */
+  durable?: boolean;
+}
+
 // The scripts below get every path and value as positional arguments ("$1"…), never inside the
 // script text, so no path can run code.
 
-// Writes stdin to "$1" with mode "$2" under a temporary name, then renames it into place.
+// Writes stdin to "$1" with mode "$2" under a temporary name, then renames it into place; with
+// "$3" = 1 the file is flushed first (sync with a file operand needs coreutils 8.24; older ones
+// skip it rather than flush the whole machine: the rename alone keeps the file whole).
 const WRITE_FILE = `set -eu
 umask 077
 mkdir -p -- "$(dirname -- "$1")"
 tmp="$1.tmp.$$"
 cat > "$tmp"
 chmod "$2" "$tmp"
+if [ "$3" = 1 ]; then sync -- "$tmp" 2>/dev/null || true; fi
 mv -f -- "$tmp" "$1"`;
 
 // Creates the run dir "$1" (0700 through the umask), empties the files the job appends to, writes
-// stdin to context.json, removes a stale job.json, then links each cached file "$2k" as "$2k+1".
+// stdin to context.json, keeps the record of the step's previous job as job.<id>.json (only ever
+// reached for a job already collected: see reattach/launch-plan.ts) and drops its submit.json,
+// then links each cached file "$2k" as "$2k+1".
 const PREPARE_RUN_DIR = `set -eu
 umask 077
 mkdir -p -- "$1"
@@ -30,7 +46,11 @@ shift
 : > messages.jsonl
 : > stdout
 : > stderr
-rm -f job.json
+if [ -e job.json ]; then
+  id=$(sed -n 's/^ *"jobId": *"\\([0-9_]*\\)".*/\\1/p' job.json | head -n 1)
+  mv -f job.json "job.\${id:-previous}.json"
+fi
+rm -f submit.json
 cat > context.json.tmp
 mv -f context.json.tmp context.json
 while (($#)); do
@@ -75,10 +95,11 @@ export async function writeRemoteFile(
   path: string,
   content: string | Buffer,
   mode: number,
-  options: RemoteFileCallOptions = {},
+  options: WriteRemoteFileOptions = {},
 ): Promise<void> {
-  await runScript(executor, `write ${path}`, WRITE_FILE, [path, mode.toString(8)], {
-    ...options,
+  const { durable, ...call } = options;
+  await runScript(executor, `write ${path}`, WRITE_FILE, [path, mode.toString(8), durable ? '1' : '0'], {
+    ...call,
     stdin: content,
   });
 }
@@ -93,8 +114,9 @@ export interface RunDirLink {
 
 /**
  * Prepares a step's run directory in one remote command: creates it (0700), empties
- * messages.jsonl, stdout and stderr (0600), writes `contextJson` to context.json (0600), and
- * hard-links (or copies) the cached payload and extra files into it.
+ * messages.jsonl, stdout and stderr (0600), writes `contextJson` to context.json (0600), renames
+ * the previous job's `job.json` to `job.<id>.json`, removes `submit.json`, and hard-links (or
+ * copies) the cached payload and extra files into it. Call it only while holding the step's lock.
  * @throws {BridgeError} `ERR_BRIDGE_RELAY` when the remote command fails.
  */
 export async function prepareRunDir(

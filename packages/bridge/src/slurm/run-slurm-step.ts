@@ -14,10 +14,10 @@ import { finishJob } from './finish-job.js';
 import { followJob } from './follow-job.js';
 import { JobOutputRelay } from './job-output-relay.js';
 import { startJobTail } from './job-tail.js';
+import { detachException, recordedOutcome, recordJobOutcome } from './reattach/job-outcome.js';
 import { resolveRemoteBase } from './remote-base.js';
-import { writeRemoteFile } from './remote-files.js';
 import { readStepContext } from './step-context.js';
-import { jobRecord, StoppedBeforeSubmit, stageAndSubmit } from './submit-step.js';
+import { StoppedBeforeSubmit, stageAndSubmit } from './submit-step.js';
 
 /** Options of {@link runSlurmStep}. */
 export interface RunSlurmStepOptions {
@@ -34,7 +34,7 @@ export interface RunSlurmStepOptions {
    * `SLURM_PIPES_REMOTE_PYTHON` and `SLURM_PIPES_REMOTE_NODE` are read from it.
    */
   env: NodeJS.ProcessEnv;
-  /** Aborted when Dagster terminates the step (SIGINT): the job is cancelled, see `decideOnAbort`. */
+  /** Aborted when the bridge is asked to stop; its reason decides cancel or detach, see `decideOnAbort`. */
   signal: AbortSignal;
   /** Human progress lines, for the bridge's stderr. */
   log: (line: string) => void;
@@ -60,6 +60,11 @@ export interface RunSlurmStepOptions {
   nodeConditions?: readonly string[];
   /** First interval of job state polls, in ms. @default 1000 */
   pollIntervalMs?: number;
+  /**
+   * Called the moment `sbatch` returned, before `job.json` is written; the CLI's test hook
+   * `SLURM_PIPES_TEST_CRASH_AFTER_SUBMIT=1` exits there to simulate a crash. @default none
+   */
+  onSubmitted?: (jobId: string) => void;
 }
 
 /** Where the time of a step went, in ms. */
@@ -111,8 +116,15 @@ function resolveResources(config: BridgeConfig): SlurmJobResources {
  * submits a batch script, follows the job's messages, stdout and stderr over one SSH channel,
  * logs its queue states, and when it ends adds the job's accounting (`slurm_*` metadata) to the
  * materializations it reported. A job that does not complete fails the step with an exception
- * naming its state, exit code, reason, fix and stderr tail. Aborting `signal` cancels the job
- * and waits for it to end. Nothing cancels a job otherwise (there is no supervisor timeout).
+ * naming its state, exit code, reason, fix and stderr tail.
+ *
+ * A step is never submitted twice: when its run directory holds a job an earlier launch
+ * submitted and no bridge has collected (the bridge was killed, or stopped for a restart), this
+ * launch reattaches to it, relays its messages from the start and collects its end. Aborting
+ * `signal` does what `decideOnAbort` says: SIGINT (Terminate) cancels the job and waits for it to
+ * end; SIGTERM (restart) leaves it running, notes that in `job.json` and closes with an exception
+ * saying a re-launch reattaches. Queue and run limits (`slurm.queueTimeoutSeconds`,
+ * `slurm.runTimeoutSeconds`) are off by default and cancel only with `slurm.cancelOnTimeout`.
  *
  * The caller owns the `opened` and `closed` messages: the payload's own are folded, and the
  * result carries the exception for the caller's `closed`.
@@ -158,6 +170,7 @@ export async function runSlurmStep(options: RunSlurmStepOptions): Promise<SlurmS
         nodeConditions: options.nodeConditions,
         signal,
         log,
+        onSubmitted: options.onSubmitted,
       });
     } catch (error) {
       if (!(error instanceof StoppedBeforeSubmit) && !signal.aborted) throw error;
@@ -175,13 +188,10 @@ export async function runSlurmStep(options: RunSlurmStepOptions): Promise<SlurmS
     }
     const { jobId, files } = step;
     const stageMs = step.submitStartedAt - started;
-    const submitMs = step.submittedAt - step.submitStartedAt;
-    // Written without the step's signal: the record must exist even when the step is being stopped.
-    const record = step.reattached
-      ? Promise.resolve()
-      : writeRemoteFile(transport, files.record, jobRecord(step, context), 0o600).catch((error: unknown) =>
-          log(`could not write ${files.record}: ${(error as Error).message}`),
-        );
+    const submitMs = step.reattached ? undefined : step.submittedAt - step.submitStartedAt;
+    // job.json is already written (stageAndSubmit awaits it before returning). A reattached job
+    // is relayed from the first byte of its files: the Dagster process behind this launch has
+    // seen none of its messages, so each reaches it exactly once.
     if (!step.reattached) log(`submitted Slurm job ${jobId} (sbatch took ${submitMs} ms)`);
 
     const follower = followJob({
@@ -211,18 +221,29 @@ export async function runSlurmStep(options: RunSlurmStepOptions): Promise<SlurmS
     const followed = await follower.done.catch(async (error: unknown) => {
       await tail.stop();
       relay.finish([]);
+      // A re-launch reattaches again; only a job Slurm forgot needs the user to decide.
+      const next = step.reattached
+        ? ` A re-launch of this step reattaches to it; if Slurm no longer knows the job, remove ${files.record} to submit the step anew.`
+        : '';
       throw new BridgeError(
         'ERR_BRIDGE_RELAY',
-        `Lost track of Slurm job ${jobId}: ${(error as Error).message}\nThe job was not cancelled and may still be running; its files are in ${step.layout.runDir}.`,
+        `Lost track of Slurm job ${jobId}: ${(error as Error).message}\nThe job was not cancelled and may still be running; its files are in ${step.layout.runDir}.${next}`,
         { cause: error },
       );
     });
-    await record;
     const endedAt = followed.final?.observedAt ?? Date.now();
     const finished = await finishJob({ transport, step, followed, tail, relay, log });
+    const outcome = recordedOutcome(followed, finished.state, signal.reason);
+    await recordJobOutcome(transport, files.record, step.record, outcome, context.data.run_id, log);
+    // A restart (SIGTERM) is no failure of the job: say that it keeps running and how to get its result.
+    const exception =
+      outcome.kind === 'detached' && followed.limitReached === undefined
+        ? detachException(jobId, outcome.reason, files.record)
+        : finished.exception;
     const runStartedAt = followed.startedAt;
     const result: SlurmStepResult = {
       ...finished,
+      exception,
       jobId,
       runDir: step.layout.runDir,
       timings: timings({

@@ -5,8 +5,18 @@ import type { BridgeConfig } from '../config/schema.js';
 import type { PayloadCommand } from '../payload/payload-command.js';
 import { buildBashLauncher } from './launchers/bash-launcher.js';
 import { payloadArgs, stagePayload } from './payload/stage-payload.js';
-import { findJobByName, readStepRecords, uniqueJobName, writeSubmitIntent } from './reattach/job-record.js';
-import { prepareRunDir, writeRemoteFile } from './remote-files.js';
+import {
+  newJobRecord,
+  readStepRecords,
+  type StepJobRecord,
+  uniqueJobName,
+  writeJobRecord,
+  writeSubmitIntent,
+} from './reattach/job-record.js';
+import { type LaunchPlan, planLaunch } from './reattach/launch-plan.js';
+import { recoverJobByName, unreadableRecordsError } from './reattach/recover-by-name.js';
+import { acquireStepLock } from './reattach/step-lock.js';
+import { prepareRunDir, type RunDirLink, writeRemoteFile } from './remote-files.js';
 import { type RunDirLayout, runDirLayout } from './run-dir.js';
 import { assertNoSecrets, jobEnvironment, sshSecrets } from './secret-guard.js';
 import { runDirKey, type StepContext } from './step-context.js';
@@ -36,18 +46,35 @@ export interface StageAndSubmitOptions {
   nodeConditions?: readonly string[] | undefined;
   signal: AbortSignal;
   log: (line: string) => void;
+  /**
+   * Called the moment `sbatch` returned a job id, before `job.json` is written (a test hook
+   * simulates a crash there).
+   */
+  onSubmitted?: ((jobId: string) => void) | undefined;
 }
 
-/** A step whose job has been submitted. */
+/** How a launch got its job. */
+export type JobOrigin =
+  /** This launch called `sbatch`. */
+  | 'submitted'
+  /** An earlier launch's `job.json` named the job. */
+  | 'record'
+  /** An earlier launch died between `sbatch` and `job.json`; Slurm found the job by its unique name. */
+  | 'name';
+
+/** A step whose job has been submitted, now or by an earlier launch. */
 export interface SubmittedStep {
   jobId: string;
   layout: RunDirLayout;
   files: RunDirFiles;
-  /** When sbatch was started and when it returned (ms since the epoch). */
+  /** When sbatch was started and when it returned (ms since the epoch); for a reattached job, when this launch found it. */
   submitStartedAt: number;
   submittedAt: number;
   /** True when an earlier launch submitted the job and this one reattached to it. */
   reattached: boolean;
+  origin: JobOrigin;
+  /** The job's durable record as it is in `job.json` (or should be, if writing it failed). */
+  record: StepJobRecord;
 }
 
 /** The files of the run directory `runDir`. */
@@ -70,120 +97,181 @@ export class StoppedBeforeSubmit extends Error {
 }
 
 /**
- * Everything up to `sbatch`: stages payload and extra files, prepares the run directory (context
- * file, empty output files, linked payload), writes the batch script, then submits it. Aborting
- * `signal` stops staging; once sbatch starts it runs to the end (so a job id is never lost) and
- * the caller handles the abort.
- * @throws {StoppedBeforeSubmit} when `signal` aborted before sbatch started.
+ * The step's run directory. It is keyed by the reattach key (Dagster's root run id, which a
+ * re-execution shares with the run it re-executes) when the configuration has one, else by the
+ * run id; then by step (asset keys or op) and partition.
  */
-export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<SubmittedStep> {
-  const { transport, config, payload, context, signal, log } = options;
-  const layout = runDirLayout(
-    options.remoteBase,
-    runDirKey(context.data, [payload.path, ...payloadArgs(payload)]),
-  );
-  const files = runDirFiles(layout.runDir);
-  log(`run directory on the cluster: ${layout.runDir}`);
-  const existing = await findEarlierJob(transport, files, signal, log);
-  if (existing !== undefined) {
-    const now = Date.now();
-    return { jobId: existing, layout, files, submitStartedAt: now, submittedAt: now, reattached: true };
-  }
-  try {
-    const staged = await stagePayload({
-      transport,
-      payload,
-      extraFiles: config.extraFiles,
-      cacheDir: posix.join(options.remoteBase, 'cache'),
-      remotePython: options.remotePython,
-      remoteNode: options.remoteNode,
-      localPython: config.local.python,
-      nodeConditions: options.nodeConditions,
-      signal,
-      log,
-    });
-    const jobEnv = jobEnvironment(config.payloadEnv);
-    if (jobEnv.dropped.length > 0) {
-      log(`not exported to the job (bridge settings that may hold secrets): ${jobEnv.dropped.join(', ')}`);
-    }
-    const script = buildBashLauncher({
-      runDir: layout.runDir,
-      payloadEnv: jobEnv.env,
-      // Mirrors PipesFileContextInjector/PipesFileMessageReader: both params point at files.
-      bootstrapEnv: {
-        DAGSTER_PIPES_CONTEXT: encodeParam({ path: files.context }),
-        DAGSTER_PIPES_MESSAGES: encodeParam({ path: files.messages }),
-      },
-      pythonPath: staged.pythonPath,
-      argv: staged.argv(layout.runDir),
-      description: `slurm-pipes step ${layout.step} of run ${context.data.run_id}`,
-    });
-    assertNoSecrets({ 'job.sh': script, 'context.json': context.json }, sshSecrets(config.slurm?.ssh));
-    await Promise.all([
-      prepareRunDir(transport, layout.runDir, context.json, staged.links, { signal }),
-      writeRemoteFile(transport, files.script, script, 0o700, { signal }),
-    ]);
-  } catch (error) {
-    if (signal.aborted) throw new StoppedBeforeSubmit('stopped while staging', { cause: error });
-    throw error;
-  }
-  if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch');
-  const jobName = uniqueJobName(layout.step);
-  await writeSubmitIntent(transport, files.intent, jobName);
-  const submitStartedAt = Date.now();
-  const jobId = await submitJob(transport, {
-    resources: options.resources,
-    jobName,
-    workDir: layout.runDir,
-    stdoutPath: files.stdout,
-    stderrPath: files.stderr,
-    scriptPath: files.script,
-  });
-  return { jobId, layout, files, submitStartedAt, submittedAt: Date.now(), reattached: false };
+export function stepLayout(
+  remoteBase: string,
+  context: StepContext,
+  payload: PayloadCommand,
+  reattachKey: string | undefined,
+): RunDirLayout {
+  const key = runDirKey(context.data, [payload.path, ...payloadArgs(payload)]);
+  return runDirLayout(remoteBase, { ...key, runId: reattachKey ?? key.runId });
 }
 
 /**
- * The job an earlier launch of this step submitted, if any — so a re-launch (a Dagster retry, a
- * bridge killed mid-job) never calls sbatch again: `job.json` names it, or, when that launch died
- * between sbatch and writing `job.json`, Slurm finds it by the unique name in `submit.json`.
+ * Everything up to `sbatch`, and never `sbatch` twice for one step. First the records of the
+ * step's run directory: a job an earlier launch submitted and no bridge has collected yet is
+ * reattached to at once. Otherwise: stages payload and extra files (outside the lock: uploads
+ * may be long, and are idempotent), takes the step's lock, reads the records again (another
+ * launch may have submitted meanwhile), looks up by name a job whose launch died between `sbatch`
+ * and `job.json`, and only then prepares the run directory, writes `submit.json` (the job's
+ * unique name), runs `sbatch` and writes `job.json` (atomically, flushed) before releasing the
+ * lock. Aborting `signal` stops everything before sbatch; once sbatch starts it runs to the end
+ * and the record is written, so a job id is never lost; the caller handles the abort.
+ * @throws {StoppedBeforeSubmit} when `signal` aborted before sbatch started.
+ * @throws {BridgeError} `ERR_BRIDGE_RELAY` when the records cannot be read or trusted, so that
+ *   submitting could run the step twice.
  */
-async function findEarlierJob(
-  transport: RemoteTransport,
-  files: RunDirFiles,
-  signal: AbortSignal,
-  log: (line: string) => void,
-): Promise<string | undefined> {
-  const records = await readStepRecords(transport, files.record, files.intent, signal);
-  if (records.jobId !== undefined) {
-    log(
-      `reattaching to Slurm job ${records.jobId} from ${files.record} (this step was launched before; not submitting again)`,
-    );
-    return records.jobId;
-  }
-  if (records.intendedJobName === undefined) return undefined;
-  const found = await findJobByName(transport, records.intendedJobName, signal);
-  if (found === undefined) {
-    log(
-      `an earlier launch of this step stopped before Slurm accepted its job (${records.intendedJobName}); submitting`,
-    );
-    return undefined;
-  }
-  log(
-    `reattaching to Slurm job ${found}, found by its name ${records.intendedJobName} (an earlier launch died before writing job.json)`,
+export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<SubmittedStep> {
+  const { transport, config, payload, context, signal, log } = options;
+  const layout = stepLayout(options.remoteBase, context, payload, config.reattachKey);
+  const files = runDirFiles(layout.runDir);
+  log(`run directory on the cluster: ${layout.runDir}`);
+  const unlocked = await stopOnAbort(signal, () =>
+    readStepRecords(transport, files.record, files.intent, signal),
   );
-  return found;
+  const early = planLaunch(unlocked);
+  if (early.kind === 'reattach') return reattachedStep(layout, files, early.record, 'record', log);
+  if (early.kind === 'refuse') throw unreadableRecordsError(files, early.why);
+
+  const script = await stopOnAbort(signal, () => stageStep(options, layout, files));
+  if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch');
+  const recordFor = (jobId: string, jobName: string, submittedAt: number | undefined) =>
+    newJobRecord({ jobId, jobName, context, reattachKey: config.reattachKey, layout, submittedAt });
+  const lock = await stopOnAbort(signal, () => acquireStepLock(transport, layout.runDir, { signal, log }));
+  try {
+    const plan: LaunchPlan = planLaunch(
+      await stopOnAbort(signal, () => readStepRecords(transport, files.record, files.intent, signal)),
+    );
+    if (plan.kind === 'reattach') return reattachedStep(layout, files, plan.record, 'record', log);
+    if (plan.kind === 'refuse') throw unreadableRecordsError(files, plan.why);
+    if (plan.kind === 'find-by-name') {
+      const recovered = { jobName: plan.jobName, runDir: layout.runDir, files, signal, log };
+      const found = await stopOnAbort(signal, () =>
+        recoverJobByName(transport, recovered, (jobId) => recordFor(jobId, plan.jobName, undefined)),
+      );
+      if (found !== undefined) return reattachedStep(layout, files, found, 'name', log);
+    } else if (plan.previous !== undefined) {
+      log(
+        `the step's previous Slurm job ${plan.previous.jobId} ended (${plan.previous.collected?.state ?? 'state unknown'}) and its result was delivered; submitting a new job`,
+      );
+    }
+    await stopOnAbort(signal, () =>
+      Promise.all([
+        prepareRunDir(transport, layout.runDir, context.json, script.links, { signal }),
+        writeRemoteFile(transport, files.script, script.text, 0o700, { signal }),
+      ]),
+    );
+    if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch');
+    const jobName = uniqueJobName(layout.step);
+    await writeSubmitIntent(transport, files.intent, jobName);
+    const submitStartedAt = Date.now();
+    const jobId = await submitJob(transport, {
+      resources: options.resources,
+      jobName,
+      workDir: layout.runDir,
+      stdoutPath: files.stdout,
+      stderrPath: files.stderr,
+      scriptPath: files.script,
+    });
+    const submittedAt = Date.now();
+    options.onSubmitted?.(jobId);
+    const record = recordFor(jobId, jobName, submittedAt);
+    // Not abortable: once the job exists its record must too. Should it fail, the next launch
+    // still finds the job by the name in submit.json.
+    await writeJobRecord(transport, files.record, record).catch((error: unknown) =>
+      log(
+        `could not write ${files.record} (a re-launch finds job ${jobId} by its name ${jobName}): ${(error as Error).message}`,
+      ),
+    );
+    return {
+      jobId,
+      layout,
+      files,
+      submitStartedAt,
+      submittedAt,
+      reattached: false,
+      origin: 'submitted',
+      record,
+    };
+  } finally {
+    await lock.release();
+  }
 }
 
-/** The durable record `job.json` written right after submission, for reattaching later. */
-export function jobRecord(step: SubmittedStep, context: StepContext): string {
-  const record = {
-    jobId: step.jobId,
-    runId: context.data.run_id,
-    step: step.layout.step,
-    assetKeys: context.data.asset_keys,
-    partition: context.data.partition_key ?? context.data.partition_key_range,
-    runDir: step.layout.runDir,
-    submittedAt: new Date(step.submittedAt).toISOString(),
+// Runs `action`; when the step's signal aborted meanwhile, its failure means "stopped".
+async function stopOnAbort<T>(signal: AbortSignal, action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch', { cause: error });
+    throw error;
+  }
+}
+
+// Uploads payload and extra files to the cache and builds the batch script (nothing in the run directory yet).
+async function stageStep(
+  options: StageAndSubmitOptions,
+  layout: RunDirLayout,
+  files: RunDirFiles,
+): Promise<{ text: string; links: RunDirLink[] }> {
+  const { transport, config, payload, context, signal, log } = options;
+  const staged = await stagePayload({
+    transport,
+    payload,
+    extraFiles: config.extraFiles,
+    cacheDir: posix.join(options.remoteBase, 'cache'),
+    remotePython: options.remotePython,
+    remoteNode: options.remoteNode,
+    localPython: config.local.python,
+    nodeConditions: options.nodeConditions,
+    signal,
+    log,
+  });
+  const jobEnv = jobEnvironment(config.payloadEnv);
+  if (jobEnv.dropped.length > 0) {
+    log(`not exported to the job (bridge settings that may hold secrets): ${jobEnv.dropped.join(', ')}`);
+  }
+  const text = buildBashLauncher({
+    runDir: layout.runDir,
+    payloadEnv: jobEnv.env,
+    // Mirrors PipesFileContextInjector/PipesFileMessageReader: both params point at files.
+    bootstrapEnv: {
+      DAGSTER_PIPES_CONTEXT: encodeParam({ path: files.context }),
+      DAGSTER_PIPES_MESSAGES: encodeParam({ path: files.messages }),
+    },
+    pythonPath: staged.pythonPath,
+    argv: staged.argv(layout.runDir),
+    description: `slurm-pipes step ${layout.step} of run ${context.data.run_id}`,
+  });
+  assertNoSecrets({ 'job.sh': text, 'context.json': context.json }, sshSecrets(config.slurm?.ssh));
+  return { text, links: staged.links };
+}
+
+function reattachedStep(
+  layout: RunDirLayout,
+  files: RunDirFiles,
+  record: StepJobRecord,
+  origin: 'record' | 'name',
+  log: (line: string) => void,
+): SubmittedStep {
+  log(
+    origin === 'record'
+      ? `reattaching to Slurm job ${record.jobId} from ${files.record} (an earlier launch of this step submitted it; not submitting again)`
+      : `reattaching to Slurm job ${record.jobId}, found by its name ${record.jobName} (an earlier launch died before writing job.json; not submitting again)`,
+  );
+  const now = Date.now();
+  return {
+    jobId: record.jobId,
+    layout,
+    files,
+    submitStartedAt: now,
+    submittedAt: now,
+    reattached: true,
+    origin,
+    record,
   };
-  return `${JSON.stringify(record, null, 2)}\n`;
 }

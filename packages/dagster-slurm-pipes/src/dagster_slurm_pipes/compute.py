@@ -27,6 +27,18 @@ from .slurm import SlurmResource
 CONFIG_ENV_VAR = "SLURM_PIPES_CONFIG_JSON"
 
 
+def reattach_key(context: Union[AssetExecutionContext, OpExecutionContext]) -> str:
+    """What a re-launch of a step is matched by to reattach to its Slurm job: Dagster's root run id.
+
+    A retry of a step keeps the run id; a re-execution (from failure, or a run retry) is a new
+    run whose ``dagster/root_run_id`` tag names the first run. The bridge keys the step's run
+    directory on the cluster by this, so either finds the job an earlier launch left running
+    instead of submitting it again.
+    """
+    run = context.run
+    return run.tags.get("dagster/root_run_id") or run.root_run_id or run.run_id
+
+
 class ExecutionMode(str, Enum):
     """Where payloads run."""
 
@@ -108,6 +120,7 @@ class ComputeResource(ConfigurableResource):
                 f"payload_path {payload_path!r} does not exist (resolved against {os.getcwd()!r})"
             )
         config = self.bridge_config(extra_slurm_opts=extra_slurm_opts, extra_files=extra_files)
+        config["reattachKey"] = reattach_key(context)
         env = {CONFIG_ENV_VAR: json.dumps(config)}
         if extra_env:
             env["SLURM_PIPES_PAYLOAD_ENV_JSON"] = json.dumps(dict(extra_env))
