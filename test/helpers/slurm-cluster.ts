@@ -293,6 +293,8 @@ function run(file: string, args: readonly string[], options: RunOptions = {}): P
         else resolve({ exitCode: error === null ? 0 : Number(error.code), stdout, stderr });
       },
     );
+    // A command that exits without reading its input closes the pipe first: not an error here.
+    child.stdin?.on('error', () => {});
     child.stdin?.end(options.input ?? '');
   });
 }
