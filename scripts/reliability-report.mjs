@@ -2,7 +2,8 @@
 // scenario, what must hold, and what the test suite observed in the vitest JSON report given
 // (default .vitest-results.json). A scenario with no test yet says so; nothing is assumed.
 // Usage: node scripts/reliability-report.mjs [report.json] [out.md]
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 
 const [reportPath = '.vitest-results.json', outPath = 'docs/reliability.md'] = process.argv.slice(2);
 const report = JSON.parse(readFileSync(reportPath, 'utf8'));
@@ -193,7 +194,13 @@ const SCENARIOS = [
     'real-sshd',
     /MaxSessions/,
   ],
-  ['Load', 'fifty concurrent steps with MaxSessions 10', 'all succeed over one connection (one daemon login)', 'slurm-load', /concurrent steps/],
+  [
+    'Load',
+    'fifty concurrent steps with MaxSessions 10',
+    'all succeed over one connection (one daemon login)',
+    'slurm-load',
+    /concurrent steps/,
+  ],
 ];
 
 const tests = [];
@@ -232,6 +239,7 @@ const lines = [
   ...rows.map((r) => `| ${r.section} | ${r.scenario} | ${r.must} | ${r.observed} |`),
   '',
 ];
+mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, lines.join('\n'));
 const bad = rows.filter((r) => r.ok === false);
 console.log(

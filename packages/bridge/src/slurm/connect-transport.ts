@@ -1,4 +1,5 @@
 import {
+  isSlurmTransportError,
   type KeyboardInteractiveResponder,
   type MuxMode,
   openRemoteTransport,
@@ -58,13 +59,13 @@ export interface SlurmTransportOptions {
  * connection, which every command, upload and the tail of the job's files then share.
  * @throws {SlurmTransportError} `ERR_SSH_*` when the login fails, `ERR_MUX` (`mux: 'required'`).
  */
-export function openSlurmTransport(
+export async function openSlurmTransport(
   ssh: SshConfig,
   options: SlurmTransportOptions,
   log: (line: string) => void,
 ): Promise<RemoteTransport> {
   const logger = { debug() {}, info() {}, warn: log };
-  return openRemoteTransport(
+  const transport = await openRemoteTransport(
     { ...sshConnectionOptions(ssh), logger },
     {
       mux: options.mux ?? (options.daemonCommand === undefined ? 'off' : 'auto'),
@@ -75,4 +76,25 @@ export function openSlurmTransport(
       logger,
     },
   );
+  await probeConnection(transport, log);
+  return transport;
+}
+
+/**
+ * Runs `true` once before the step relies on the connection: a shared connection the server
+ * dropped since its last use (sshd restarted, sessions killed) fails the first command with
+ * `ERR_SSH_DISCONNECTED` and redials on the next, so a harmless probe takes that hit, not a
+ * step's real first command.
+ */
+async function probeConnection(transport: RemoteTransport, log: (line: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await transport.exec(['true'], { timeoutMs: 60_000 });
+      return;
+    } catch (error) {
+      if (!isSlurmTransportError(error, 'ERR_SSH_DISCONNECTED') || attempt >= 3) throw error;
+      log(`the shared SSH connection had dropped (${(error as Error).message}); reconnecting`);
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
 }
