@@ -11,7 +11,7 @@ import { fetchFinalJobMetrics } from './job-metrics.js';
 import type { JobOutputRelay } from './job-output-relay.js';
 import type { JobTail } from './job-tail.js';
 import { slurmMetadataEntries } from './metadata/slurm-metadata.js';
-import { remoteFileSizes } from './remote-files.js';
+import { drainJobOutput } from './relay/drain-job-output.js';
 import type { SubmittedStep } from './submit-step.js';
 
 /** Options of {@link finishJob}. */
@@ -37,34 +37,25 @@ export interface FinishedJob {
 const STDERR_TAIL_LINES = 30;
 
 /**
- * Reads every byte the job wrote: the tail follows the files to their final sizes; whatever it
- * did not deliver (it failed, or took too long) is read once with SFTP from its offset, so each
- * message is still relayed exactly once.
+ * Reads every byte the job wrote, each once: the tail follows the files to their final sizes
+ * (reconnecting as needed); whatever it did not deliver is read in bounded ranges from its
+ * offsets (see `drainJobOutput`). Returns false when bytes are missing.
  */
 export async function drainJobFiles(
   options: Pick<FinishJobOptions, 'transport' | 'step' | 'tail' | 'log' | 'drainTimeoutMs'>,
   feed: (index: number, chunk: Buffer) => void,
-): Promise<void> {
+): Promise<boolean> {
   const { transport, step, tail, log } = options;
   const paths = [step.files.messages, step.files.stdout, step.files.stderr];
-  const sizes = await remoteFileSizes(transport, paths, { timeoutMs: 60_000 }).catch((error: unknown) => {
-    log(`could not read the final sizes of the job's files: ${(error as Error).message}`);
-    return undefined;
+  const drained = await drainJobOutput({
+    executor: transport,
+    paths,
+    tail,
+    feed,
+    log,
+    ...(options.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: options.drainTimeoutMs }),
   });
-  if (sizes !== undefined) await tail.drain(sizes, options.drainTimeoutMs ?? 30_000);
-  await tail.stop();
-  if (sizes === undefined) return;
-  for (const [index, path] of paths.entries()) {
-    const offset = tail.offsets[index] ?? 0;
-    if (offset >= (sizes[index] ?? 0)) continue;
-    log(`reading the rest of ${path} from byte ${offset}`);
-    try {
-      const rest = (await transport.readFile(path)).subarray(offset);
-      if (rest.length > 0) feed(index, rest);
-    } catch (error) {
-      log(`could not read ${path}: ${(error as Error).message}`);
-    }
-  }
+  return drained.complete;
 }
 
 /**
@@ -74,7 +65,7 @@ export async function drainJobFiles(
  */
 export async function finishJob(options: FinishJobOptions): Promise<FinishedJob> {
   const { transport, step, followed, relay, log } = options;
-  await drainJobFiles(options, (index, chunk) =>
+  const complete = await drainJobFiles(options, (index, chunk) =>
     index === 0 ? relay.messages(chunk) : index === 1 ? relay.stdout(chunk) : relay.stderr(chunk),
   );
   const final = followed.final;
@@ -104,7 +95,20 @@ export async function finishJob(options: FinishJobOptions): Promise<FinishedJob>
     stderrTail: relay.stderrTail(STDERR_TAIL_LINES),
     cancelledByBridge: followed.cancelled,
   };
-  const exception =
+  let exception =
     state === 'COMPLETED' ? relay.payloadException : jobFailureException(outcome, relay.payloadException);
-  return { exitCode: jobExitCode(outcome), exception, state, metrics };
+  let exitCode = jobExitCode(outcome);
+  // A job that completed but whose output could not be read to the end is no success: messages
+  // Dagster never received would be silently lost.
+  if (!complete && exception === null) {
+    exitCode = 1;
+    exception = {
+      message: `slurm-pipes: Slurm job ${step.jobId} completed, but its output could not be read to the end (the login node stayed out of reach); some messages did not reach Dagster. Its files are in ${step.layout.runDir}.\n`,
+      stack: [],
+      name: 'SlurmRelayIncomplete',
+      cause: null,
+      context: null,
+    };
+  }
+  return { exitCode, exception, state, metrics };
 }

@@ -8,6 +8,7 @@ import {
   type RemoteExecutor,
 } from '@slurm-pipes/slurm-transport';
 import { decideOnAbort } from './cancellation-policy.js';
+import { firstLine, isTransientTransportError } from './relay/transport-retry.js';
 
 /** Options of {@link followJob}. */
 export interface FollowJobOptions {
@@ -32,6 +33,15 @@ export interface FollowJobOptions {
    * @default false
    */
   cancelOnTimeout?: boolean;
+  /**
+   * How long Slurm may be out of reach (SSH dropped, sshd down, the daemon restarting) before
+   * following fails, in ms: until then failed queries are retried, the job is not cancelled, and
+   * the tail of its files keeps reconnecting too.
+   * @default 1800000 (30 minutes)
+   */
+  unreachableTimeoutMs?: number;
+  /** Pause before watching again after the watcher gave up on a transient failure, in ms. @default 5000 */
+  rewatchDelayMs?: number;
 }
 
 /** How following a job ended. */
@@ -72,12 +82,31 @@ export function describeChange(change: JobStateChange): string {
  * Follows a submitted job with the batched {@link JobWatcher} until it ends, logging each change
  * of state (`PENDING (Resources)`, `RUNNING on n1`, …). No timeout cancels it: only an abort of
  * `signal` does, and then as {@link decideOnAbort} decides: `scancel` and wait for the end, or
- * stop following and leave the job running.
- * @throws the watcher's error when Slurm cannot be queried for long (the job is not cancelled then).
+ * stop following and leave the job running. A lost connection is no reason to stop: failed
+ * queries are retried, and when the watcher gives up on a transient transport error it watches
+ * again, until Slurm has not answered for `unreachableTimeoutMs`.
+ * @throws the watcher's error when Slurm cannot be queried for that long, or a non-transient
+ *   error (an unknown job, authentication); the job is not cancelled then.
  */
 export function followJob(options: FollowJobOptions): JobFollower {
-  const { executor, jobId, signal, log } = options;
+  const { jobId, signal, log } = options;
+  const unreachableTimeoutMs = options.unreachableTimeoutMs ?? 1_800_000;
+  // When Slurm last answered: every successful command, whatever the watcher made of it.
+  let contactAt = Date.now();
+  const executor: RemoteExecutor = {
+    exec: async (argv, execOptions) => {
+      const result = await options.executor.exec(argv, execOptions);
+      contactAt = Date.now();
+      return result;
+    },
+  };
   const stop = new AbortController();
+  // Aborted once following ends on purpose (detach, or no end after scancel); wakes a pause.
+  const closing = new AbortController();
+  const closeWatcher = () => {
+    closing.abort();
+    watcher.close();
+  };
   const watcher = new JobWatcher(executor, {
     initialIntervalMs: options.initialIntervalMs ?? 1000,
     maxIntervalMs: options.maxIntervalMs ?? 5000,
@@ -96,7 +125,7 @@ export function followJob(options: FollowJobOptions): JobFollower {
     if (decideOnAbort(signal.reason) === 'detach') {
       detached = true;
       log(`step stopped: leaving Slurm job ${jobId} running (its record is job.json in the run directory)`);
-      watcher.close();
+      closeWatcher();
       return;
     }
     log(`step terminated: cancelling Slurm job ${jobId}`);
@@ -119,7 +148,7 @@ export function followJob(options: FollowJobOptions): JobFollower {
       log(
         `job ${jobId} has not ended ${Math.round((options.cancelWaitMs ?? 300_000) / 1000)} s after scancel; no longer waiting`,
       );
-      watcher.close();
+      closeWatcher();
     }, options.cancelWaitMs ?? 300_000);
     giveUp.unref();
   };
@@ -130,14 +159,25 @@ export function followJob(options: FollowJobOptions): JobFollower {
     let nodes: string | undefined;
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      const limits = {
-        ...(options.queueTimeoutMs === undefined ? {} : { queueTimeoutMs: options.queueTimeoutMs }),
-        ...(options.runTimeoutMs === undefined ? {} : { runTimeoutMs: options.runTimeoutMs }),
+    const followedSince = Date.now();
+    // The limits still to run, so a watch started again after an outage does not restart them.
+    const limits = () => {
+      if (limitReached !== undefined) return {};
+      const left = (limitMs: number, since: number) => Math.max(1, limitMs - (Date.now() - since));
+      const { queueTimeoutMs, runTimeoutMs } = options;
+      return {
+        ...(queueTimeoutMs === undefined || startedAt !== undefined
+          ? {}
+          : { queueTimeoutMs: left(queueTimeoutMs, followedSince) }),
+        ...(runTimeoutMs === undefined
+          ? {}
+          : { runTimeoutMs: startedAt === undefined ? runTimeoutMs : left(runTimeoutMs, startedAt) }),
       };
+    };
+    try {
       for (;;) {
         try {
-          for await (const change of watcher.watch(jobId, limitReached === undefined ? limits : {})) {
+          for await (const change of watcher.watch(jobId, limits())) {
             log(describeChange(change));
             if (startedAt === undefined && jobPhase(change.state) !== 'queued') startedAt = change.observedAt;
             // The allocation as seen while the job holds it: once it ended, squeue may list only the
@@ -148,7 +188,20 @@ export function followJob(options: FollowJobOptions): JobFollower {
           }
           break;
         } catch (error) {
-          if (!(error instanceof JobWaitTimeoutError) || limitReached !== undefined) throw error;
+          if (closing.signal.aborted) break;
+          if (!(error instanceof JobWaitTimeoutError)) {
+            // Out of reach for a while: go on while the outage is shorter than the limit (the job
+            // runs on regardless; only a cancel or a detach ends following it early).
+            const silentMs = Date.now() - contactAt;
+            if (!isTransientTransportError(error) || silentMs >= unreachableTimeoutMs) throw error;
+            log(
+              `Slurm has not answered about job ${jobId} for ${Math.round(silentMs / 1000)} s (${firstLine(error)}); still following it, for up to ${Math.round(unreachableTimeoutMs / 60_000)} min`,
+            );
+            await pause(options.rewatchDelayMs ?? 5000, closing.signal);
+            if (closing.signal.aborted) break;
+            continue;
+          }
+          if (limitReached !== undefined) throw error;
           // A limit the user set: cancel only when asked to, else leave the job to a re-launch.
           limitReached = error.limit;
           log(`${error.message}`);
@@ -178,4 +231,17 @@ export function followJob(options: FollowJobOptions): JobFollower {
     };
   })();
   return { done, refresh: () => watcher.refresh() };
+}
+
+// Resolves after `ms`, or at once when `signal` aborts.
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -1,13 +1,14 @@
 import {
   type DecodedLine,
   fileLineEvent,
-  LineDecoder,
   PIPES_PROTOCOL_VERSION,
   PIPES_PROTOCOL_VERSION_FIELD,
   type PipesException,
   type PipesMessageChannel,
 } from '@slurm-pipes/pipes-protocol';
 import { addMetadataEntries, type MetadataEntryText } from './metadata/metadata-splice.js';
+import { HeldResults, type HeldResultsOptions } from './relay/held-results.js';
+import { LineCursor } from './relay/line-cursor.js';
 
 /** Where {@link JobOutputRelay} sends what the job writes. */
 export interface JobOutputSinks {
@@ -21,6 +22,16 @@ export interface JobOutputSinks {
   log: (line: string) => void;
   /** Called once when the payload's `closed` message arrives (its job is about to end). */
   onClosed?: () => void;
+  /** How held results are kept (memory budget, spill directory). @default {} */
+  held?: HeldResultsOptions;
+}
+
+/** Where the relay stands in messages.jsonl, in bytes. */
+export interface MessagesPosition {
+  /** Just past the last line written to the channel (or deliberately skipped). */
+  committed: number;
+  /** Just past the last byte received: `committed` plus the unterminated line held. */
+  received: number;
 }
 
 const STDERR_KEEP_BYTES = 64 * 1024;
@@ -28,24 +39,35 @@ const STDERR_KEEP_BYTES = 64 * 1024;
 /**
  * Consumes the bytes of a job's three files (messages.jsonl, stdout, stderr) as the tail yields
  * them, and relays them: every valid message exactly once and in order, except `opened` (the
- * caller sent its own) and `closed` (its exception is kept for the result). Materializations are
- * held until {@link JobOutputRelay.finish}, because Dagster yields results only after the process
- * exits and the job's metrics are known only then; asset checks reported after a held
- * materialization are held too, so results keep their order. Invalid lines are reported as
- * ERROR log messages and skipped. I/O-free apart from the sinks.
+ * caller sent its own) and `closed` (its exception is kept for the result). Logs, custom messages
+ * and everything else stream straight through; materializations are held until
+ * {@link JobOutputRelay.finish}, because Dagster yields results only after the process exits and
+ * the job's metrics are known only then; asset checks reported after a held materialization are
+ * held too, so results keep their order. (Dagster handles logs at once and results from a queue
+ * after the process ended, so releasing results last changes nothing it can observe.) Invalid
+ * lines are reported as ERROR log messages and skipped.
+ *
+ * Memory does not grow with the stream: one unterminated line, the last 64 KiB of stderr, and
+ * the held results (spilled to a private temporary file past a budget). Every write is
+ * synchronous, so nothing queues here either: the file channel appends each line before
+ * returning, and the CLI's stdout and stderr are synchronous on Linux (files, pipes, TTYs). I/O-free
+ * apart from the sinks and the spill file.
  */
 export class JobOutputRelay {
   readonly #sinks: JobOutputSinks;
-  readonly #decoder = new LineDecoder();
-  readonly #held: Array<{ raw: string; materialization: boolean }> = [];
+  readonly #cursor = new LineCursor();
+  readonly #held: HeldResults;
+  #holding = false;
   #stderrTail: Buffer = Buffer.alloc(0);
   #closedSeen = false;
   #exception: PipesException | null = null;
   #relayed = 0;
   #invalid = 0;
+  readonly #onLine = (decoded: DecodedLine) => this.#line(decoded);
 
   constructor(sinks: JobOutputSinks) {
     this.#sinks = sinks;
+    this.#held = new HeldResults(sinks.held ?? {});
   }
 
   /** The payload's exception from its `closed` message, or null. */
@@ -68,9 +90,19 @@ export class JobOutputRelay {
     return this.#invalid;
   }
 
-  /** Feeds bytes of messages.jsonl. */
+  /** Results held for the end. */
+  get heldCount(): number {
+    return this.#held.size;
+  }
+
+  /** Where the relay stands in messages.jsonl. */
+  get messagesPosition(): MessagesPosition {
+    return { committed: this.#cursor.committed, received: this.#cursor.received };
+  }
+
+  /** Feeds the next bytes of messages.jsonl; each line it completes is relayed before this returns. */
   messages(chunk: Buffer): void {
-    for (const decoded of this.#decoder.write(chunk)) this.#line(decoded);
+    this.#cursor.push(chunk, this.#onLine);
   }
 
   /** Feeds bytes of the job's stdout. */
@@ -81,7 +113,8 @@ export class JobOutputRelay {
   /** Feeds bytes of the job's stderr. */
   stderr(chunk: Buffer): void {
     this.#sinks.stderr.write(chunk);
-    const joined = Buffer.concat([this.#stderrTail, chunk]);
+    const keep = Math.min(chunk.length, STDERR_KEEP_BYTES);
+    const joined = Buffer.concat([this.#stderrTail, chunk.subarray(chunk.length - keep)]);
     this.#stderrTail =
       joined.length > STDERR_KEEP_BYTES ? joined.subarray(joined.length - STDERR_KEEP_BYTES) : joined;
   }
@@ -102,9 +135,9 @@ export class JobOutputRelay {
    * results, each materialization with `metadata` added.
    */
   finish(metadata: readonly MetadataEntryText[]): void {
-    for (const decoded of this.#decoder.end()) this.#line(decoded);
-    const held = this.#held.splice(0);
-    for (const { raw, materialization } of held) {
+    this.#cursor.end(this.#onLine);
+    this.#holding = false;
+    this.#held.release(({ raw, materialization }) => {
       let line = raw;
       if (materialization && metadata.length > 0) {
         try {
@@ -118,7 +151,7 @@ export class JobOutputRelay {
         }
       }
       this.#write(line);
-    }
+    });
   }
 
   #line(decoded: DecodedLine): void {
@@ -146,10 +179,11 @@ export class JobOutputRelay {
         }
         return;
       case 'report_asset_materialization':
+        this.#holding = true;
         this.#held.push({ raw: event.raw, materialization: true });
         return;
       case 'report_asset_check':
-        if (this.#held.length > 0) this.#held.push({ raw: event.raw, materialization: false });
+        if (this.#holding) this.#held.push({ raw: event.raw, materialization: false });
         else this.#write(event.raw);
         return;
       default:

@@ -1,3 +1,6 @@
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { PipesMessageChannel } from '@slurm-pipes/pipes-protocol';
 import { describe, expect, it } from 'vitest';
@@ -123,5 +126,43 @@ describe('JobOutputRelay', () => {
     const { relay } = setup();
     relay.stderr(Buffer.from(`${'x'.repeat(200_000)}\nlast line\n`));
     expect(relay.stderrTail()).toEqual(['last line']);
+  });
+
+  it('streams logs while holding results, within a memory budget past which they spill to a file', () => {
+    const { channel, lines } = fakeChannel();
+    const tmpDir = mkdtempSync(join(tmpdir(), 'relay-held-'));
+    try {
+      const relay = new JobOutputRelay({
+        channel,
+        stdout: new PassThrough(),
+        stderr: new PassThrough(),
+        log: () => {},
+        held: { memoryBytes: 0, tmpDir },
+      });
+      const text = [mat, ...Array.from({ length: 3000 }, (_, i) => (i % 3 === 0 ? check : log1)), ''].join(
+        '\n',
+      );
+      relay.messages(Buffer.from(text));
+      expect(lines).toHaveLength(2000);
+      expect(relay.heldCount).toBe(1001);
+      expect(readdirSync(tmpDir)).toHaveLength(1);
+      relay.finish([['slurm_job_id', '{"raw_value":"5","type":"text"}']]);
+      expect(lines).toHaveLength(3001);
+      expect(JSON.parse(lines[2000] as string).params.metadata.slurm_job_id.raw_value).toBe('5');
+      expect(lines.slice(2001).every((line) => line === check)).toBe(true);
+      expect(readdirSync(tmpDir)).toEqual([]);
+    } finally {
+      rmSync(tmpDir, { recursive: true, force: true });
+    }
+  });
+
+  it('reports where it stands in messages.jsonl: committed lines and the held partial line', () => {
+    const { relay } = setup();
+    relay.messages(Buffer.from(`${log1}\n${custom.slice(0, 10)}`));
+    const first = Buffer.byteLength(`${log1}\n`);
+    expect(relay.messagesPosition).toEqual({ committed: first, received: first + 10 });
+    relay.messages(Buffer.from(`${custom.slice(10)}\n`));
+    const all = first + Buffer.byteLength(`${custom}\n`);
+    expect(relay.messagesPosition).toEqual({ committed: all, received: all });
   });
 });
