@@ -8,6 +8,7 @@ import {
   type SshEndpointOptions,
 } from '@slurm-pipes/slurm-transport';
 import type { SshConfig } from '../config/schema.js';
+import { rememberRemoteHome } from './remote-base.js';
 
 // A configured one-time code answers every prompt that is not a password prompt.
 function otpResponder(password: string | undefined, otp: string): KeyboardInteractiveResponder {
@@ -81,15 +82,16 @@ export async function openSlurmTransport(
 }
 
 /**
- * Runs `true` once before the step relies on the connection: a shared connection the server
- * dropped since its last use (sshd restarted, sessions killed) fails the first command with
- * `ERR_SSH_DISCONNECTED` and redials on the next, so a harmless probe takes that hit, not a
- * step's real first command.
+ * Runs `printenv HOME` once before the step relies on the connection: a shared connection the
+ * server dropped since its last use (sshd restarted, sessions killed) fails the first command
+ * with `ERR_SSH_DISCONNECTED` and redials on the next, so a harmless probe takes that hit, not a
+ * step's real first command. Its answer saves resolving the remote base another round trip.
  */
 async function probeConnection(transport: RemoteTransport, log: (line: string) => void): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await transport.exec(['true'], { timeoutMs: 60_000 });
+      const result = await transport.exec(['printenv', 'HOME'], { timeoutMs: 60_000 });
+      if (result.exitCode === 0) rememberRemoteHome(transport, result.stdout);
       return;
     } catch (error) {
       if (!isSlurmTransportError(error, 'ERR_SSH_DISCONNECTED') || attempt >= 3) throw error;

@@ -65,10 +65,15 @@ export async function drainJobFiles(
  */
 export async function finishJob(options: FinishJobOptions): Promise<FinishedJob> {
   const { transport, step, followed, relay, log } = options;
-  const complete = await drainJobFiles(options, (index, chunk) =>
-    index === 0 ? relay.messages(chunk) : index === 1 ? relay.stdout(chunk) : relay.stderr(chunk),
-  );
   const final = followed.final;
+  // The job's accounting is asked for while its last bytes are read: both wait on the cluster
+  // (sacct on slurmdbd), and the step ends when the slower is done.
+  const [complete, metrics] = await Promise.all([
+    drainJobFiles(options, (index, chunk) =>
+      index === 0 ? relay.messages(chunk) : index === 1 ? relay.stdout(chunk) : relay.stderr(chunk),
+    ),
+    final === undefined ? undefined : fetchFinalJobMetrics(transport, step.jobId, { log }),
+  ]);
   if (final === undefined) {
     relay.finish([]);
     const message = followed.limitReached
@@ -83,7 +88,6 @@ export async function finishJob(options: FinishJobOptions): Promise<FinishedJob>
       metrics: undefined,
     };
   }
-  const metrics = await fetchFinalJobMetrics(transport, step.jobId, { log });
   const state = metrics !== undefined && isTerminalJobState(metrics.state) ? metrics.state : final.state;
   relay.finish(slurmMetadataEntries({ jobId: step.jobId, state, metrics, nodes: followed.nodes }));
   const outcome = {

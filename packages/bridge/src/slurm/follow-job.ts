@@ -60,10 +60,13 @@ export interface FollowedJob {
   nodes: string | undefined;
 }
 
-/** A followed job; `refresh()` polls at once (e.g. when the payload's `closed` message arrived). */
+/** A followed job. */
 export interface JobFollower {
   readonly done: Promise<FollowedJob>;
+  /** Polls at once. */
   refresh(): void;
+  /** Polls at once and then every few ms for a while: the payload sent `closed`, its job is about to end. */
+  expectEnd(): void;
 }
 
 /** One human line per state change: `Slurm job 12 PENDING (Priority): Other jobs… ahead in the queue.` */
@@ -111,6 +114,8 @@ export function followJob(options: FollowJobOptions): JobFollower {
     initialIntervalMs: options.initialIntervalMs ?? 1000,
     maxIntervalMs: options.maxIntervalMs ?? 5000,
     maxConsecutiveFailures: 60,
+    // finishJob asks sacct for the job's accounting right after its end, exit code included.
+    exitCodes: false,
     signal: stop.signal,
     onQueryError: (error, failures) =>
       log(
@@ -230,7 +235,7 @@ export function followJob(options: FollowJobOptions): JobFollower {
       ...(limitReached === undefined ? {} : { limitReached }),
     };
   })();
-  return { done, refresh: () => watcher.refresh() };
+  return { done, refresh: () => watcher.refresh(), expectEnd: () => watcher.expectEnd() };
 }
 
 // Resolves after `ms`, or at once when `signal` aborts.

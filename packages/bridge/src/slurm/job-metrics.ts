@@ -8,10 +8,16 @@ import {
 
 /** Options of {@link fetchFinalJobMetrics}. */
 export interface FetchMetricsOptions {
-  /** Attempts in all. @default 8 */
+  /** Attempts in all. @default 12 */
   attempts?: number;
-  /** Pause between attempts in ms. @default 750 */
+  /**
+   * Pause after the first attempt in ms; it doubles after each, up to `maxDelayMs`. slurmdbd
+   * usually has the ended job within tens of ms, so the first retries come soon.
+   * @default 25
+   */
   delayMs?: number;
+  /** Longest pause between attempts in ms. @default 750 */
+  maxDelayMs?: number;
   log: (line: string) => void;
 }
 
@@ -29,7 +35,8 @@ export async function fetchFinalJobMetrics(
   jobId: string,
   options: FetchMetricsOptions,
 ): Promise<JobMetrics | undefined> {
-  const attempts = options.attempts ?? 8;
+  const attempts = options.attempts ?? 12;
+  let delayMs = options.delayMs ?? 25;
   let best: JobMetrics | undefined;
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
@@ -44,7 +51,10 @@ export async function fetchFinalJobMetrics(
       lastError = error;
       if (/accounting storage is disabled/i.test((error as Error).message)) break;
     }
-    if (attempt < attempts) await sleep(options.delayMs ?? 750);
+    if (attempt < attempts) {
+      await sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, options.maxDelayMs ?? 750);
+    }
   }
   if (best === undefined) {
     options.log(

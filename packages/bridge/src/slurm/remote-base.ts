@@ -35,9 +35,18 @@ export function expandRemoteBase(remoteBase: string, home: string | undefined): 
   return normalised === '' ? '/' : normalised;
 }
 
+// `$HOME` on the login node as a connection's probe saw it, so resolving the base costs no command.
+const probedHomes = new WeakMap<RemoteExecutor, string>();
+
+/** Remembers the `$HOME` a command on `executor` printed (the connection probe runs `printenv HOME`). */
+export function rememberRemoteHome(executor: RemoteExecutor, printed: string): void {
+  const home = printed.trim();
+  if (home.startsWith('/')) probedHomes.set(executor, home);
+}
+
 /**
  * The remote base directory, asking the login node for `$HOME` once (`printenv HOME`) when the
- * path needs it.
+ * path needs it and the connection's probe did not already say.
  * @throws {BridgeError} `ERR_BRIDGE_CONFIG` when `$HOME` is unset or not absolute on the cluster.
  */
 export async function resolveRemoteBase(
@@ -47,6 +56,8 @@ export async function resolveRemoteBase(
 ): Promise<string> {
   const remoteBase = configured ?? DEFAULT_REMOTE_BASE;
   if (!needsRemoteHome(remoteBase)) return expandRemoteBase(remoteBase, undefined);
+  const probed = probedHomes.get(executor);
+  if (probed !== undefined) return expandRemoteBase(remoteBase, probed);
   const result = await executor.exec(['printenv', 'HOME'], {
     timeoutMs: 60_000,
     ...(signal === undefined ? {} : { signal }),

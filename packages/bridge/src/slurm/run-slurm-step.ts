@@ -209,7 +209,7 @@ export async function runSlurmStep(options: RunSlurmStepOptions): Promise<SlurmS
       stdout: options.stdout ?? process.stdout,
       stderr: options.stderr ?? process.stderr,
       log,
-      onClosed: () => follower.refresh(),
+      onClosed: () => follower.expectEnd(),
     });
     const tail = startJobTail(
       transport,

@@ -130,6 +130,10 @@ export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<Su
   const layout = stepLayout(options.remoteBase, context, payload, config.reattachKey);
   const files = runDirFiles(layout.runDir);
   log(`run directory on the cluster: ${layout.runDir}`);
+  // Staging (idempotent uploads to the cache, runtime checks) runs while the records are read:
+  // most launches submit, and both wait on the cluster. A reattach ignores its outcome.
+  const staging = stopOnAbort(signal, () => stageStep(options, layout, files));
+  staging.catch(() => {}); // awaited below unless the records say reattach
   const unlocked = await stopOnAbort(signal, () =>
     readStepRecords(transport, files.record, files.intent, signal),
   );
@@ -137,7 +141,7 @@ export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<Su
   if (early.kind === 'reattach') return reattachedStep(layout, files, early.record, 'record', log);
   if (early.kind === 'refuse') throw unreadableRecordsError(files, early.why);
 
-  const script = await stopOnAbort(signal, () => stageStep(options, layout, files));
+  const script = await staging;
   if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch');
   const recordFor = (jobId: string, jobName: string, submittedAt: number | undefined) =>
     newJobRecord({ jobId, jobName, context, reattachKey: config.reattachKey, layout, submittedAt });
@@ -166,6 +170,7 @@ export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<Su
       ]),
     );
     if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch');
+    // After prepareRunDir, which removes an earlier launch's submit.json.
     const jobName = uniqueJobName(layout.step);
     await writeSubmitIntent(transport, files.intent, jobName);
     const submitStartedAt = Date.now();

@@ -53,6 +53,7 @@ export {
   type JobStatus,
   parseSacctStates,
   parseSqueueOutput,
+  type QueryJobStatesOptions,
   queryJobStates,
   SACCT_STATE_FORMAT,
   SQUEUE_FORMAT,

@@ -14,6 +14,19 @@ export interface JobWatcherOptions {
    */
   initialIntervalMs?: number | undefined;
   /**
+   * Delay between polls while a job is about to end: after {@link JobWatcher.expectEnd} (the
+   * payload said it finished) or while a job is `COMPLETING`. slurmctld marks a job ended a few
+   * ms after its batch script exits, so short polls here decide how soon the end is seen.
+   * @default 20
+   */
+  endingIntervalMs?: number | undefined;
+  /**
+   * How long polls stay at `endingIntervalMs` after the last sign of an imminent end, in ms; then
+   * the normal backoff resumes (a payload that reported `closed` but keeps running costs no more).
+   * @default 3000
+   */
+  endingWindowMs?: number | undefined;
+  /**
    * Factor by which the delay grows after each poll in which nothing changed.
    * @default 1.5
    */
@@ -35,6 +48,12 @@ export interface JobWatcherOptions {
    * @default 10
    */
   maxUnknownPolls?: number | undefined;
+  /**
+   * Ask sacct for the exit code of a job squeue reports ended (see `queryJobStates`). Turn it
+   * off when the caller fetches the job's accounting right after its end anyway.
+   * @default true
+   */
+  exitCodes?: boolean | undefined;
   /**
    * Timeout of each squeue/sacct command.
    * @default 60000
@@ -67,6 +86,8 @@ export interface WatchJobsOptions {
 
 interface ResolvedWatcherOptions {
   initialIntervalMs: number;
+  endingIntervalMs: number;
+  endingWindowMs: number;
   backoffFactor: number;
   maxIntervalMs: number;
   maxConsecutiveFailures: number;
@@ -77,6 +98,8 @@ interface ResolvedWatcherOptions {
 function resolveWatcherOptions(options: JobWatcherOptions): ResolvedWatcherOptions {
   const resolved: ResolvedWatcherOptions = Object.assign(Object.create(null), {
     initialIntervalMs: options.initialIntervalMs ?? 1000,
+    endingIntervalMs: options.endingIntervalMs ?? 20,
+    endingWindowMs: options.endingWindowMs ?? 3000,
     backoffFactor: options.backoffFactor ?? 1.5,
     maxIntervalMs: options.maxIntervalMs ?? 5000,
     maxConsecutiveFailures: options.maxConsecutiveFailures ?? 5,
@@ -120,6 +143,7 @@ export class JobWatcher implements Disposable {
   readonly #executor: RemoteExecutor;
   readonly #options: ResolvedWatcherOptions;
   readonly #onQueryError: JobWatcherOptions['onQueryError'];
+  readonly #exitCodes: boolean;
   readonly #subscriptions = new Set<JobSubscription>();
   readonly #abort = new AbortController();
   readonly #externalSignal: AbortSignal | undefined;
@@ -127,6 +151,8 @@ export class JobWatcher implements Disposable {
   #failures = 0;
   #running = false;
   #refreshRequested = false;
+  // Until when polls run at endingIntervalMs (ms since the epoch).
+  #endingUntil = 0;
   #wake: (() => void) | undefined;
 
   /** @throws {RangeError} naming an invalid option. */
@@ -134,6 +160,7 @@ export class JobWatcher implements Disposable {
     this.#executor = executor;
     this.#options = resolveWatcherOptions(options);
     this.#onQueryError = options.onQueryError;
+    this.#exitCodes = options.exitCodes ?? true;
     this.#interval = this.#options.initialIntervalMs;
     this.#externalSignal = options.signal;
     if (options.signal?.aborted) {
@@ -207,6 +234,16 @@ export class JobWatcher implements Disposable {
     this.#wake?.();
   }
 
+  /**
+   * Polls at once and then every `endingIntervalMs` for `endingWindowMs`: a job is about to end
+   * (its payload sent Pipes `closed`), and its end should be seen within milliseconds rather
+   * than at the next backed-off poll.
+   */
+  expectEnd(): void {
+    this.#endingUntil = Date.now() + this.#options.endingWindowMs;
+    this.refresh();
+  }
+
   /** Stops polling and ends every watch normally (after buffered changes are read). Idempotent. */
   close(): void {
     this.#shutDown(false);
@@ -237,10 +274,13 @@ export class JobWatcher implements Disposable {
         this.#refreshRequested = false;
         const changed = await this.#poll(ids);
         if (this.#abort.signal.aborted) break;
-        const { initialIntervalMs, backoffFactor, maxIntervalMs } = this.#options;
-        this.#interval = changed
-          ? initialIntervalMs
-          : Math.min(maxIntervalMs, this.#interval * backoffFactor);
+        const { initialIntervalMs, backoffFactor, maxIntervalMs, endingIntervalMs } = this.#options;
+        this.#interval =
+          Date.now() < this.#endingUntil
+            ? endingIntervalMs
+            : changed || this.#interval < initialIntervalMs
+              ? initialIntervalMs
+              : Math.min(maxIntervalMs, this.#interval * backoffFactor);
       }
     } finally {
       // Synchronously with the loop's end, so a watch() right after starts a new loop.
@@ -255,6 +295,7 @@ export class JobWatcher implements Disposable {
       statuses = await queryJobStates(this.#executor, ids, {
         signal: this.#abort.signal,
         timeoutMs: this.#options.queryTimeoutMs,
+        exitCodes: this.#exitCodes,
       });
     } catch (error) {
       if (this.#abort.signal.aborted) return false;
@@ -272,6 +313,10 @@ export class JobWatcher implements Disposable {
     let changed = false;
     for (const subscription of [...this.#subscriptions]) {
       changed = subscription.update(statuses, now) || changed;
+    }
+    // Cleanup of an ended batch script takes milliseconds: watch for the final state closely.
+    for (const status of statuses.values()) {
+      if (status.state === 'COMPLETING') this.#endingUntil = now + this.#options.endingWindowMs;
     }
     return changed;
   }

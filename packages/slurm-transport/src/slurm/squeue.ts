@@ -119,6 +119,17 @@ const SACCT_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
   ],
 ];
 
+/** Options of {@link queryJobStates}. */
+export interface QueryJobStatesOptions extends SlurmCommandOptions {
+  /**
+   * Ask sacct for the exit codes of jobs squeue reports ended. Off when the caller fetches the
+   * job's accounting anyway (it has the exit code): sacct waits on slurmdbd, typically 50-100 ms
+   * and more on a busy cluster, and would sit between the job's end and the step's.
+   * @default true
+   */
+  exitCodes?: boolean | undefined;
+}
+
 /**
  * Asks Slurm for the state of many jobs at once: one `squeue` for all of them, then, only if
  * needed, one `sacct` for the jobs squeue no longer knows (purged after MinJobAge) and for the
@@ -134,7 +145,7 @@ const SACCT_HINTS: ReadonlyArray<readonly [RegExp, string]> = [
 export async function queryJobStates(
   executor: RemoteExecutor,
   jobIds: readonly string[],
-  options: SlurmCommandOptions = {},
+  options: QueryJobStatesOptions = {},
 ): Promise<Map<string, JobStatus>> {
   const ids = checkJobIds(jobIds);
   const statuses = new Map<string, JobStatus>();
@@ -158,9 +169,10 @@ export async function queryJobStates(
     if (wanted.has(status.jobId)) statuses.set(status.jobId, status);
   }
 
+  const exitCodes = options.exitCodes ?? true;
   const askSacct = ids.filter((id) => {
     const status = statuses.get(id);
-    return status === undefined || isTerminalJobState(status.state);
+    return status === undefined || (exitCodes && isTerminalJobState(status.state));
   });
   if (askSacct.length === 0) {
     return statuses;

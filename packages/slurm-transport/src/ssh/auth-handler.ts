@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import type { AnyAuthMethod, AuthenticationType, AuthHandlerMiddleware, ParsedKey, Prompt } from 'ssh2';
-import ssh2 from 'ssh2';
 import { SlurmTransportError } from '../errors.js';
 import { describeEndpoint, type ResolvedEndpoint } from './connection-options.js';
 import {
@@ -8,6 +7,7 @@ import {
   type KeyboardInteractiveResponder,
   terminalAsker,
 } from './keyboard-interactive.js';
+import { loadSsh2 } from './load-ssh2.js';
 import type { Logger } from './logger.js';
 
 /** The ssh2 `authHandler` for one endpoint, plus what it tried (for error messages). */
@@ -161,7 +161,8 @@ async function loadPrivateKey(endpoint: ResolvedEndpoint): Promise<ParsedKey | u
   if (data === undefined) {
     return undefined;
   }
-  const parsed = ssh2.utils.parseKey(data, endpoint.passphrase);
+  const { utils } = await loadSsh2();
+  const parsed = utils.parseKey(data, endpoint.passphrase);
   if (parsed instanceof Error) {
     const encrypted = /passphrase|encrypted/i.test(parsed.message);
     const fix = encrypted

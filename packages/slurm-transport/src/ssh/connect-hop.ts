@@ -1,10 +1,11 @@
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
+import type ssh2 from 'ssh2';
 import { SlurmTransportError } from '../errors.js';
 import { signalError } from './abort.js';
 import { createAuthPlan } from './auth-handler.js';
 import { describeEndpoint, type ResolvedEndpoint } from './connection-options.js';
 import { verifyHostKey } from './host-key-verifier.js';
+import { loadSsh2 } from './load-ssh2.js';
 import type { Logger } from './logger.js';
 import { fromSsh2Error, ssh2Level } from './ssh-error.js';
 
@@ -38,7 +39,8 @@ export async function connectHop(
   const target = describeEndpoint(endpoint);
   const { logger } = settings;
   const auth = await createAuthPlan(endpoint, logger);
-  const client = new ssh2.Client();
+  const { Client } = await loadSsh2();
+  const client = new Client();
   let hostKeyError: SlurmTransportError | undefined;
   let afterReady: (error: SlurmTransportError) => void = () => {};
   let ready = false;

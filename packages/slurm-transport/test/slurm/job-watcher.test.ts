@@ -293,6 +293,52 @@ describe('JobWatcher', () => {
     expect(watch.events.at(-1)?.state).toBe('COMPLETED');
   });
 
+  it('after expectEnd() polls every endingIntervalMs for endingWindowMs, then backs off again', async () => {
+    const { queue, executor } = fakeCluster();
+    queue.set('1', 'RUNNING|None|n1');
+    const watcher = new JobWatcher(executor, { endingIntervalMs: 20, endingWindowMs: 100 });
+    const watch = collect(watcher.watch('1'));
+    await vi.advanceTimersByTimeAsync(500);
+    watcher.expectEnd(); // at 500: the payload sent `closed`, but its job keeps running
+    await vi.advanceTimersByTimeAsync(2000);
+    const times = executor.argvs('squeue').map((_, i) => executor.calls[i]?.at);
+    // 0, then 500 (at once) and every 20 ms until 600, then the normal 1000 ms interval, growing.
+    expect(times).toEqual([0, 500, 520, 540, 560, 580, 600, 1600]);
+    queue.set('1', 'COMPLETED|None|n1');
+    await vi.advanceTimersByTimeAsync(5000);
+    await watch.finished;
+    expect(watch.events.at(-1)?.state).toBe('COMPLETED');
+  });
+
+  it('polls closely while a job is COMPLETING, so its end is seen within endingIntervalMs', async () => {
+    const { queue, executor } = fakeCluster();
+    queue.set('1', 'COMPLETING|None|n1');
+    const watcher = new JobWatcher(executor, { endingIntervalMs: 20 });
+    const watch = collect(watcher.watch('1'));
+    await vi.advanceTimersByTimeAsync(50);
+    queue.set('1', 'COMPLETED|None|n1');
+    await vi.advanceTimersByTimeAsync(20);
+    await watch.finished;
+    expect(executor.argvs('squeue').map((_, i) => executor.calls[i]?.at)).toEqual([0, 20, 40, 60]);
+    expect(watch.events.at(-1)?.state).toBe('COMPLETED');
+  });
+
+  it('with exitCodes: false asks sacct only about jobs squeue no longer lists', async () => {
+    const { queue, accounting, executor } = fakeCluster();
+    queue.set('1', 'COMPLETED|None|n1');
+    accounting.set('2', 'FAILED|1:0|None|n2');
+    const watcher = new JobWatcher(executor, { exitCodes: false });
+    const watch = collect(watcher.watch(['1', '2']));
+    await vi.advanceTimersByTimeAsync(0);
+    await watch.finished;
+    expect(executor.argvs('sacct')).toHaveLength(1);
+    expect(executor.argvs('sacct')[0]?.find((arg) => arg.startsWith('--jobs='))).toBe('--jobs=2');
+    expect(watch.events.map((e) => [e.jobId, e.state, e.status.exitCode])).toEqual([
+      ['1', 'COMPLETED', undefined],
+      ['2', 'FAILED', { code: 1, signal: 0 }],
+    ]);
+  });
+
   it('validates its options', () => {
     const executor = new FakeExecutor();
     expect(() => new JobWatcher(executor, { backoffFactor: 0.5 })).toThrow(/backoffFactor must be >= 1/);
