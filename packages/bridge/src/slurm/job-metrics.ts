@@ -11,23 +11,41 @@ export interface FetchMetricsOptions {
   /** Attempts in all. @default 12 */
   attempts?: number;
   /**
-   * Pause after the first attempt in ms; it doubles after each, up to `maxDelayMs`. slurmdbd
-   * usually has the ended job within tens of ms, so the first retries come soon.
-   * @default 25
+   * When the second attempt starts, in ms after the first; each later one waits twice as long
+   * as the one before, up to `maxDelayMs`. An attempt starts on this schedule even while the
+   * previous one is still waiting on slurmdbd (at most `maxInFlight` at once, later ones wait).
+   * @default 40
    */
   delayMs?: number;
   /** Longest pause between attempts in ms. @default 750 */
   maxDelayMs?: number;
+  /** Most sacct calls in flight at once. @default 2 */
+  maxInFlight?: number;
   log: (line: string) => void;
+}
+
+/** True when sacct has the job's final record: terminal, with its batch step, and its own NodeList. */
+function isFinalRecord(metrics: JobMetrics): boolean {
+  const batch = metrics.steps.find((step) => step.stepId === 'batch');
+  return (
+    isTerminalJobState(metrics.state) &&
+    batch !== undefined &&
+    isTerminalJobState(batch.state) &&
+    nodeListMatches(metrics)
+  );
 }
 
 /**
  * The accounting of a job that has just ended, from `sacct` (job and steps). slurmdbd lags the
- * job's end by a moment, so this retries briefly until sacct has the job in a terminal state with
+ * job's end by a moment, so this asks again until sacct has the job in a terminal state with
  * its batch step, and with the job's own record: until slurmctld's job record reaches slurmdbd,
  * Slurm 22.05 shows a stand-in row built from the steps (named `allocation`), whose NodeList is
- * only the batch host while NNodes counts them all. Afterwards it returns what it has. Never throws: metrics are a bonus, and their
- * absence is logged.
+ * only the batch host while NNodes counts them all. Afterwards it returns the latest answer.
+ *
+ * Attempts are staggered rather than chained: one sacct takes ~90 ms even on loopback (Slurm
+ * 22.05's client and slurmdbd each wait out a delayed ACK), and the first answer right after a
+ * job's end is often a step behind, so a second attempt already under way saves most of a
+ * round. Never throws: metrics are a bonus, and their absence is logged.
  * @returns undefined when sacct never answered (accounting disabled or down).
  */
 export async function fetchFinalJobMetrics(
@@ -36,32 +54,61 @@ export async function fetchFinalJobMetrics(
   options: FetchMetricsOptions,
 ): Promise<JobMetrics | undefined> {
   const attempts = options.attempts ?? 12;
-  let delayMs = options.delayMs ?? 25;
-  let best: JobMetrics | undefined;
+  const maxInFlight = Math.max(1, options.maxInFlight ?? 2);
+  let delayMs = options.delayMs ?? 40;
+  // The answer of the latest-started attempt that answered, so a slow early one cannot win.
+  let best: { metrics: JobMetrics; attempt: number } | undefined;
+  let final: JobMetrics | undefined;
   let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    try {
-      const metrics = await getJobMetrics(executor, jobId, { timeoutMs: 30_000 });
-      best = metrics;
-      const batch = metrics.steps.find((step) => step.stepId === 'batch');
-      const final =
-        isTerminalJobState(metrics.state) && batch !== undefined && isTerminalJobState(batch.state);
-      if (final && nodeListMatches(metrics)) return metrics;
-    } catch (error) {
-      lastError = error;
-      if (/accounting storage is disabled/i.test((error as Error).message)) break;
+  let disabled = false;
+  let wake: () => void = () => {};
+  const inFlight = new Set<Promise<void>>();
+  const done = () => final !== undefined || disabled;
+  const start = (attempt: number) => {
+    const call: Promise<void> = getJobMetrics(executor, jobId, { timeoutMs: 30_000 })
+      .then(
+        (metrics) => {
+          if (best === undefined || attempt > best.attempt) best = { metrics, attempt };
+          if (final === undefined && isFinalRecord(metrics)) final = metrics;
+        },
+        (error: unknown) => {
+          lastError = error;
+          if (/accounting storage is disabled/i.test((error as Error).message)) disabled = true;
+        },
+      )
+      .finally(() => {
+        inFlight.delete(call);
+        wake();
+      });
+    inFlight.add(call);
+  };
+  // Resolves when a call settles or `ms` passed, whichever is first.
+  const settleOrWait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  for (let attempt = 1; attempt <= attempts && !done(); attempt++) {
+    start(attempt);
+    // The next attempt starts `delayMs` after this one, once fewer than maxInFlight calls wait.
+    const due = Date.now() + delayMs;
+    while (!done() && (inFlight.size >= maxInFlight || (inFlight.size > 0 && Date.now() < due))) {
+      await settleOrWait(Math.max(0, due - Date.now()));
     }
-    if (attempt < attempts) {
-      await sleep(delayMs);
-      delayMs = Math.min(delayMs * 2, options.maxDelayMs ?? 750);
-    }
+    if (!done() && inFlight.size === 0 && attempt < attempts) await sleep(Math.max(0, due - Date.now()));
+    delayMs = Math.min(delayMs * 2, options.maxDelayMs ?? 750);
   }
+  while (!done() && inFlight.size > 0) await settleOrWait(60_000);
+  if (final !== undefined) return final;
   if (best === undefined) {
     options.log(
       `no accounting for job ${jobId} from sacct${lastError === undefined ? '' : `: ${(lastError as Error).message.split('\n')[0]}`}; Slurm metrics are left out`,
     );
   }
-  return best;
+  return best?.metrics;
 }
 
 /**

@@ -130,19 +130,24 @@ export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<Su
   const layout = stepLayout(options.remoteBase, context, payload, config.reattachKey);
   const files = runDirFiles(layout.runDir);
   log(`run directory on the cluster: ${layout.runDir}`);
-  // Staging (idempotent uploads to the cache, runtime checks) runs while the records are read:
-  // most launches submit, and both wait on the cluster. A reattach ignores its outcome.
-  const staging = stopOnAbort(signal, () => stageStep(options, layout, files));
+  // Staging (idempotent uploads to the cache, runtime checks) runs while the records are read
+  // and the lock is taken: most launches submit, and all of these wait on the cluster. A
+  // reattach ignores its outcome.
+  const unneeded = new AbortController();
+  const stagingSignal = AbortSignal.any([signal, unneeded.signal]);
+  const staging = stopOnAbort(signal, () => stageStep({ ...options, signal: stagingSignal }, layout, files));
   staging.catch(() => {}); // awaited below unless the records say reattach
+  const reattach = (record: StepJobRecord, origin: 'record' | 'name') => {
+    unneeded.abort(new Error('the step reattaches to its job; staging is not needed'));
+    return reattachedStep(layout, files, record, origin, log);
+  };
   const unlocked = await stopOnAbort(signal, () =>
     readStepRecords(transport, files.record, files.intent, signal),
   );
   const early = planLaunch(unlocked);
-  if (early.kind === 'reattach') return reattachedStep(layout, files, early.record, 'record', log);
+  if (early.kind === 'reattach') return reattach(early.record, 'record');
   if (early.kind === 'refuse') throw unreadableRecordsError(files, early.why);
 
-  const script = await staging;
-  if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch');
   const recordFor = (jobId: string, jobName: string, submittedAt: number | undefined) =>
     newJobRecord({ jobId, jobName, context, reattachKey: config.reattachKey, layout, submittedAt });
   const lock = await stopOnAbort(signal, () => acquireStepLock(transport, layout.runDir, { signal, log }));
@@ -150,19 +155,21 @@ export async function stageAndSubmit(options: StageAndSubmitOptions): Promise<Su
     const plan: LaunchPlan = planLaunch(
       await stopOnAbort(signal, () => readStepRecords(transport, files.record, files.intent, signal)),
     );
-    if (plan.kind === 'reattach') return reattachedStep(layout, files, plan.record, 'record', log);
+    if (plan.kind === 'reattach') return reattach(plan.record, 'record');
     if (plan.kind === 'refuse') throw unreadableRecordsError(files, plan.why);
     if (plan.kind === 'find-by-name') {
       const recovered = { jobName: plan.jobName, runDir: layout.runDir, files, signal, log };
       const found = await stopOnAbort(signal, () =>
         recoverJobByName(transport, recovered, (jobId) => recordFor(jobId, plan.jobName, undefined)),
       );
-      if (found !== undefined) return reattachedStep(layout, files, found, 'name', log);
+      if (found !== undefined) return reattach(found, 'name');
     } else if (plan.previous !== undefined) {
       log(
         `the step's previous Slurm job ${plan.previous.jobId} ended (${plan.previous.collected?.state ?? 'state unknown'}) and its result was delivered; submitting a new job`,
       );
     }
+    const script = await staging;
+    if (signal.aborted) throw new StoppedBeforeSubmit('stopped before sbatch');
     await stopOnAbort(signal, () =>
       Promise.all([
         prepareRunDir(transport, layout.runDir, context.json, script.links, { signal }),

@@ -3,7 +3,6 @@ import { chmod, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
 import type { Logger } from '../ssh/logger.js';
 import { ConnectionPool } from './connection-pool.js';
 import { acquireDaemonLock, type DaemonLock } from './daemon-lock.js';
@@ -12,6 +11,7 @@ import { type FileLogger, openFileLogger } from './file-logger.js';
 import { ensurePrivateDir, type MuxPathOptions, type MuxPaths, resolveMuxPaths } from './mux-paths.js';
 import { muxError } from './wire-errors.js';
 import { MUX_PROTOCOL_VERSION, MUX_WS_PATH, type MuxStatus } from './wire-frames.js';
+import { wsPackage } from './ws-module.js';
 
 /** Options of {@link runMuxDaemon}. */
 export interface MuxDaemonOptions extends MuxPathOptions {
@@ -98,7 +98,7 @@ class Daemon implements MuxDaemon {
   readonly #pool: ConnectionPool;
   readonly #sessions = new Set<DaemonSession>();
   readonly #server: Server;
-  readonly #wss = new WebSocketServer({
+  readonly #wss = new wsPackage.WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
     maxPayload: 256 * 1_048_576,

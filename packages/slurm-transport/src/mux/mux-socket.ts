@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import type * as z from 'zod';
 import { SlurmTransportError } from '../errors.js';
 import { signalError } from '../ssh/abort.js';
@@ -14,6 +14,7 @@ import {
   parseDaemonFrame,
   type RequestFrame,
 } from './wire-frames.js';
+import { wsPackage } from './ws-module.js';
 
 /** Receives what the daemon sends for one request id until {@link MuxSocket.release}. */
 export interface RequestHandler {
@@ -77,7 +78,7 @@ export class MuxSocket {
       };
     }
     return new Promise((resolve) => {
-      const ws = new WebSocket(`ws+unix://${paths.socketPath}:${MUX_WS_PATH}`, {
+      const ws = new wsPackage.WebSocket(`ws+unix://${paths.socketPath}:${MUX_WS_PATH}`, {
         headers: { authorization: `Bearer ${token.trim()}` },
         perMessageDeflate: false,
         handshakeTimeout: timeoutMs,
@@ -195,21 +196,21 @@ export class MuxSocket {
 
   /** Sends a control frame (no-op once the socket closed). */
   send(frame: ClientFrame): void {
-    if (this.#ws.readyState === WebSocket.OPEN) {
+    if (this.#ws.readyState === wsPackage.WebSocket.OPEN) {
       this.#ws.send(JSON.stringify(frame));
     }
   }
 
   /** Sends stream bytes for request `id`. */
   sendData(id: number, stream: StreamName, chunk: Buffer): void {
-    if (this.#ws.readyState === WebSocket.OPEN) {
+    if (this.#ws.readyState === wsPackage.WebSocket.OPEN) {
       this.#ws.send(encodeDataFrame(id, stream, chunk), { binary: true });
     }
   }
 
   /** Closes the socket; the daemon aborts this client's operations. Resolves once closed. */
   close(): Promise<void> {
-    if (this.#ws.readyState === WebSocket.CLOSED) {
+    if (this.#ws.readyState === wsPackage.WebSocket.CLOSED) {
       return Promise.resolve();
     }
     return new Promise((resolve) => {

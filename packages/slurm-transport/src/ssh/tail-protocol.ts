@@ -8,8 +8,9 @@ import { SlurmTransportError } from '../errors.js';
 //   T <index> <size>\n                    file <index> shrank below the offset; following goes on from <size>
 //   E <index>\n                           file <index> exists but cannot be opened (reported once)
 //
-// Per round the loop forks one `stat` for all open files and one `dd` per file with new bytes,
-// nothing when idle except the sleep, which is a `read -t` on stdin (no fork): when the client
+// Per round the loop forks one `stat` for all open files and one `dd` per file with new bytes (at
+// most one round per 10 ms while a writer keeps appending, unless a read was cut at the chunk
+// size), nothing when idle except the sleep, which is a `read -t` on stdin (no fork): when the client
 // closes the channel stdin hits EOF and the loop exits. Files are followed by open descriptor once
 // they exist (like `tail -f` after the first open); `dd conv=sync` pads a read cut short by a
 // concurrent truncation, so a frame is always exactly <length> bytes and the stream never desyncs.
@@ -56,7 +57,7 @@ while :; do
     fi
     list+=("/dev/fd/\${fds[i]}") idx+=("$i")
   done
-  busy=0
+  busy=0 capped=0
   if ((\${#list[@]})); then
     sizes=($(stat -L -c %s -- "\${list[@]}"))
     if ((\${#sizes[@]} == \${#list[@]})); then
@@ -64,7 +65,7 @@ while :; do
         i=\${idx[k]} s=\${sizes[k]} o=\${offs[i]}
         if ((s > o)); then
           len=$((s - o))
-          ((len > cap)) && len=$cap
+          ((len > cap)) && len=$cap capped=1
           printf 'D %d %d %d\\n' "$i" "$o" "$len" || exit 0
           dd if="/dev/fd/\${fds[i]}" bs="$len" count=1 skip="$o" iflag=skip_bytes,fullblock conv=sync,noerror status=none || exit 0
           offs[i]=$((o + len)) busy=1
@@ -77,7 +78,14 @@ while :; do
   fi
   if ((busy)); then
     delay=$min
-    if read -t 0 -u 0; then read -r -u 0 _ || exit 0; fi
+    if ((capped)); then
+      if read -t 0 -u 0; then read -r -u 0 _ || exit 0; fi
+    else
+      # Caught up with a writer that keeps appending: let 10 ms of its writes gather rather than
+      # fork stat and dd for each one (on a login node, or here, the CPU is shared with the job).
+      read -r -t 0.010 -u 0 _
+      (($? == 1)) && exit 0
+    fi
     continue
   fi
   printf -v t '%d.%03d' $((delay / 1000)) $((delay % 1000))
