@@ -7,7 +7,7 @@ import {
 } from '@slurm-pipes/slurm-transport';
 import type { FollowedJob } from './follow-job.js';
 import { jobExitCode, jobFailureException } from './job-failure.js';
-import { fetchFinalJobMetrics } from './job-metrics.js';
+import { fetchFinalJobMetrics, isFinalRecord } from './job-metrics.js';
 import type { JobOutputRelay } from './job-output-relay.js';
 import type { JobTail } from './job-tail.js';
 import { slurmMetadataEntries } from './metadata/slurm-metadata.js';
@@ -24,6 +24,11 @@ export interface FinishJobOptions {
   log: (line: string) => void;
   /** How long the tail may take to reach the files' final sizes, in ms. @default 30000 */
   drainTimeoutMs?: number;
+  /**
+   * An accounting fetch started before the end was seen (when the payload sent `closed`); used
+   * when it found the job's final record, else sacct is asked again. @default none
+   */
+  earlyMetrics?: Promise<JobMetrics | undefined> | undefined;
 }
 
 /** What {@link finishJob} settles. */
@@ -58,13 +63,20 @@ export async function drainJobFiles(
   return drained.complete;
 }
 
+// The early fetch's answer when it is the job's final record, else a fetch now.
+async function finalMetrics(options: FinishJobOptions): Promise<JobMetrics | undefined> {
+  const early = await options.earlyMetrics;
+  if (early !== undefined && isFinalRecord(early)) return early;
+  return fetchFinalJobMetrics(options.transport, options.step.jobId, { log: options.log });
+}
+
 /**
  * Settles a job the watcher saw end (or stopped following): drains its files, fetches its
  * accounting, releases the held materializations with the `slurm_*` metadata added, and decides
  * the step's exit code and exception.
  */
 export async function finishJob(options: FinishJobOptions): Promise<FinishedJob> {
-  const { transport, step, followed, relay, log } = options;
+  const { step, followed, relay } = options;
   const final = followed.final;
   // The job's accounting is asked for while its last bytes are read: both wait on the cluster
   // (sacct on slurmdbd), and the step ends when the slower is done.
@@ -72,7 +84,7 @@ export async function finishJob(options: FinishJobOptions): Promise<FinishedJob>
     drainJobFiles(options, (index, chunk) =>
       index === 0 ? relay.messages(chunk) : index === 1 ? relay.stdout(chunk) : relay.stderr(chunk),
     ),
-    final === undefined ? undefined : fetchFinalJobMetrics(transport, step.jobId, { log }),
+    final === undefined ? undefined : finalMetrics(options),
   ]);
   if (final === undefined) {
     relay.finish([]);

@@ -25,7 +25,7 @@ export interface FetchMetricsOptions {
 }
 
 /** True when sacct has the job's final record: terminal, with its batch step, and its own NodeList. */
-function isFinalRecord(metrics: JobMetrics): boolean {
+export function isFinalRecord(metrics: JobMetrics): boolean {
   const batch = metrics.steps.find((step) => step.stepId === 'batch');
   return (
     isTerminalJobState(metrics.state) &&

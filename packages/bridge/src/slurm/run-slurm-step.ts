@@ -12,6 +12,7 @@ import type { PayloadCommand } from '../payload/payload-command.js';
 import { openSlurmTransport, type SlurmTransportOptions } from './connect-transport.js';
 import { finishJob } from './finish-job.js';
 import { followJob } from './follow-job.js';
+import { fetchFinalJobMetrics } from './job-metrics.js';
 import { JobOutputRelay } from './job-output-relay.js';
 import { startJobTail } from './job-tail.js';
 import { detachException, recordedOutcome, recordJobOutcome } from './reattach/job-outcome.js';
@@ -204,12 +205,18 @@ export async function runSlurmStep(options: RunSlurmStepOptions): Promise<SlurmS
       cancelOnTimeout: slurm.cancelOnTimeout,
       ...(options.pollIntervalMs === undefined ? {} : { initialIntervalMs: options.pollIntervalMs }),
     });
+    let earlyMetrics: Promise<JobMetrics | undefined> | undefined;
     const relay = new JobOutputRelay({
       channel: options.channel,
       stdout: options.stdout ?? process.stdout,
       stderr: options.stderr ?? process.stderr,
       log,
-      onClosed: () => follower.expectEnd(),
+      onClosed: () => {
+        follower.expectEnd();
+        // The job ends moments after its payload's `closed`: its accounting is asked for now, so
+        // the answer (sacct waits ~90 ms on slurmdbd) is there about when squeue shows the end.
+        earlyMetrics ??= fetchFinalJobMetrics(transport, jobId, { log: () => {}, attempts: 6 });
+      },
     });
     const tail = startJobTail(
       transport,
@@ -232,7 +239,7 @@ export async function runSlurmStep(options: RunSlurmStepOptions): Promise<SlurmS
       );
     });
     const endedAt = followed.final?.observedAt ?? Date.now();
-    const finished = await finishJob({ transport, step, followed, tail, relay, log });
+    const finished = await finishJob({ transport, step, followed, tail, relay, log, earlyMetrics });
     const outcome = recordedOutcome(followed, finished.state, signal.reason);
     await recordJobOutcome(transport, files.record, step.record, outcome, context.data.run_id, log);
     // A restart (SIGTERM) is no failure of the job: say that it keeps running and how to get its result.
