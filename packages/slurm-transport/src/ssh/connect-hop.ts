@@ -38,8 +38,17 @@ export async function connectHop(
 ): Promise<ConnectedHop> {
   const target = describeEndpoint(endpoint);
   const { logger } = settings;
-  const auth = await createAuthPlan(endpoint, logger);
-  const { Client } = await loadSsh2();
+  let auth: Awaited<ReturnType<typeof createAuthPlan>>;
+  let Client: Awaited<ReturnType<typeof loadSsh2>>['Client'];
+  try {
+    auth = await createAuthPlan(endpoint, logger);
+    ({ Client } = await loadSsh2());
+  } catch (error) {
+    // The caller handed over an open socket (TCP to sshd, or a forwarded channel): close it, or
+    // an unusable key leaves it open until sshd gives up (LoginGraceTime) and keeps the process alive.
+    sock.destroy();
+    throw error;
+  }
   const client = new Client();
   let hostKeyError: SlurmTransportError | undefined;
   let afterReady: (error: SlurmTransportError) => void = () => {};

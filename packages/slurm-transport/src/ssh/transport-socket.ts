@@ -32,8 +32,11 @@ export function openTcpSocket(host: string, port: number, signal: AbortSignal | 
       settle(
         new SlurmTransportError(
           'ERR_SSH_CONNECT',
-          `Cannot open a TCP connection to ${host}:${port}: ${error.code ?? error.message}. ` +
-            'Check the host name and port, that sshd is running there, and any VPN or firewall.',
+          error.code === 'ENOTFOUND'
+            ? `Cannot resolve the host name ${JSON.stringify(host)} (ENOTFOUND). Check its spelling, ` +
+                'this machine’s DNS, and any VPN the cluster needs.'
+            : `Cannot open a TCP connection to ${host}:${port}: ${error.code ?? error.message}. ` +
+                'Check the host name and port, that sshd is running there, and any VPN or firewall.',
           { cause: error, level: error.code === 'ENOTFOUND' ? 'client-dns' : 'client-socket' },
         ),
       );

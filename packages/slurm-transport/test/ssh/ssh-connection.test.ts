@@ -118,6 +118,41 @@ describe('SshConnection against an in-process ssh2 server', () => {
       expect((await conn.exec(['true'])).exitCode).toBe(0);
     });
 
+    it('closes the TCP connection it opened when the key cannot be decrypted', async () => {
+      const keys = testKeyPair(PASSPHRASE);
+      const keyPath = join(dir, 'id_encrypted_leak');
+      await writeFile(keyPath, keys.private, { mode: 0o600 });
+      // A bare TCP server: the key fails before the handshake starts, so it never has to speak SSH.
+      const closed: Promise<void>[] = [];
+      const server = createServer((socket) => {
+        closed.push(new Promise((resolve) => socket.once('close', () => resolve())));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = server.address() as { port: number };
+        const error = await rejection(
+          SshConnection.connect({
+            host: '127.0.0.1',
+            port,
+            username: 'u',
+            privateKeyPath: keyPath,
+            passphrase: 'not-it-789',
+            agent: false,
+            hostKeyPolicy: 'off',
+          }),
+        );
+        expect(error.code).toBe('ERR_SSH_CONFIG');
+        expect(closed).toHaveLength(1);
+        const outcome = await Promise.race([
+          closed[0]?.then(() => 'closed'),
+          new Promise((resolve) => setTimeout(() => resolve('still open after 2 s'), 2_000)),
+        ]);
+        expect(outcome).toBe('closed');
+      } finally {
+        server.close();
+      }
+    });
+
     it('answers a one-time-code prompt after the key (partial success) with a callback', async () => {
       const keys = testKeyPair();
       await using server = await startFakeSshServer({ publicKey: keys.public, otp: OTP });
