@@ -1,27 +1,8 @@
+import { ENV_PATHS } from './env-paths.js';
 import type { ConfigLayer } from './load-config.js';
 import { fileLayer, parseJsonObject } from './load-config.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-// Env var → config path. SSH variables use the SLURM_SSH_ prefix of dagster-slurm.
-const ENV_PATHS: ReadonlyArray<readonly [string, string]> = [
-  ['SLURM_PIPES_MODE', 'mode'],
-  ['SLURM_PIPES_PYTHON', 'local.python'],
-  ['SLURM_PIPES_NODE', 'local.node'],
-  ['SLURM_PIPES_TERMINATION_GRACE_MS', 'terminationGraceMs'],
-  ['SLURM_PIPES_REMOTE_BASE', 'slurm.remoteBase'],
-  ['SLURM_PIPES_REMOTE_PYTHON', 'slurm.python'],
-  ['SLURM_PIPES_REMOTE_NODE', 'slurm.node'],
-  ['SLURM_SSH_HOST', 'slurm.ssh.host'],
-  ['SLURM_SSH_PORT', 'slurm.ssh.port'],
-  ['SLURM_SSH_USER', 'slurm.ssh.user'],
-  ['SLURM_SSH_KEY', 'slurm.ssh.keyPath'],
-  ['SLURM_SSH_KEY_PASSPHRASE', 'slurm.ssh.keyPassphrase'],
-  ['SLURM_SSH_PASSWORD', 'slurm.ssh.password'],
-  ['SLURM_SSH_OTP', 'slurm.ssh.otp'],
-  ['SLURM_SSH_HOST_KEY_CHECKING', 'slurm.ssh.hostKeyPolicy'],
-  ['SLURM_SSH_KNOWN_HOSTS', 'slurm.ssh.knownHostsPath'],
-];
 
 /** Sets `value` at a dotted path, creating objects on the way. */
 export function setPath(target: Record<string, unknown>, dotted: string, value: unknown): void {

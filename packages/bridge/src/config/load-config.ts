@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type * as z from 'zod';
 import { BridgeError } from '../errors.js';
+import { envVariableFor } from './env-paths.js';
 import { BridgeConfig } from './schema.js';
 
 /** One layer of configuration and where it came from, for error messages. */
@@ -19,14 +20,20 @@ function isPlainObject(v: unknown): v is Json {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+// Objects are merged leaf by leaf and every leaf's path recorded, so an error about
+// `slurm.ssh.port` names SLURM_SSH_PORT and not just the layer that first created `slurm`.
 function mergeInto(target: Json, layer: Json, path: string[], record: (path: string[]) => void): void {
   for (const [key, value] of Object.entries(layer)) {
     if (value === undefined) continue;
     const here = [...path, key];
-    const existing = target[key];
-    if (isPlainObject(value) && isPlainObject(existing)) mergeInto(existing, value, here, record);
-    else {
-      target[key] = isPlainObject(value) ? structuredClone(value) : value;
+    if (isPlainObject(value)) {
+      const existing = target[key];
+      const into = isPlainObject(existing) ? existing : {};
+      target[key] = into;
+      record(here);
+      mergeInto(into, value, here, record);
+    } else {
+      target[key] = value;
       record(here);
     }
   }
@@ -62,6 +69,8 @@ function describeIssues(error: z.ZodError, merged: Json, origin: Map<string, str
       return `  - ${field} (from ${where}): unknown field(s) ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}. Check the spelling; the fields are listed in the README (Configuration).`;
     }
     const field = path.join('.') || '(root)';
+    const value = valueAt(merged, path);
+    if (value === undefined && issue.code === 'invalid_type') return missingField(path, origin);
     let source = 'defaults';
     for (let i = path.length; i > 0; i--) {
       const s = origin.get(path.slice(0, i).join('.'));
@@ -70,11 +79,34 @@ function describeIssues(error: z.ZodError, merged: Json, origin: Map<string, str
         break;
       }
     }
-    const value = valueAt(merged, path);
     const shown = /password|passphrase|otp/i.test(field) ? '<hidden>' : JSON.stringify(value);
     return `  - ${field}${value === undefined ? '' : ` = ${shown}`} (from ${source}): ${issue.message}.`;
   });
+  // Settings of the other mode are validated too; say so when they are what fails a local run.
+  const mode = isPlainObject(merged) && merged.mode !== undefined ? merged.mode : 'local';
+  if (mode === 'local' && error.issues.some((issue) => issue.path[0] === 'slurm')) {
+    lines.push(
+      '  This run is in local mode, which does not use the slurm settings: complete them, or remove them (such as SLURM_SSH_* variables this process inherited).',
+    );
+  }
   return `Invalid slurm-pipes configuration:\n${lines.join('\n')}`;
+}
+
+// A required field nobody set: name the settings that made it required and how to set it.
+function missingField(path: readonly string[], origin: ReadonlyMap<string, string>): string {
+  const field = path.join('.');
+  const parent = path.slice(0, -1).join('.');
+  const givenBy =
+    parent === ''
+      ? []
+      : [...new Set([...origin].filter(([key]) => key.startsWith(`${parent}.`)).map(([, source]) => source))];
+  const variable = envVariableFor(field);
+  const why = givenBy.length === 0 ? '' : ` by the ${parent} settings given (${givenBy.join(', ')})`;
+  const fix =
+    variable === undefined
+      ? `set ${field} in the configuration`
+      : `set ${variable}, or ${field} in the configuration`;
+  return `  - ${field} is missing, and required${why}. Fix: ${fix}.`;
 }
 
 function valueAt(obj: unknown, path: readonly string[]): unknown {

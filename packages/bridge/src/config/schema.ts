@@ -1,9 +1,16 @@
 import * as z from 'zod';
 
+const PORT_ERROR = 'must be the TCP port of the SSH server, a whole number from 1 to 65535 (usually 22)';
+
 /** SSH settings for the login node (Slurm mode). Secrets travel only in memory and env vars. */
 export const SshConfig = z.strictObject({
   host: z.string().min(1),
-  port: z.coerce.number().int().min(1).max(65535).default(22),
+  port: z.coerce
+    .number({ error: PORT_ERROR })
+    .int({ error: PORT_ERROR })
+    .min(1, { error: PORT_ERROR })
+    .max(65535, { error: PORT_ERROR })
+    .default(22),
   user: z.string().min(1),
   keyPath: z.string().optional(),
   keyPassphrase: z.string().optional(),
@@ -19,11 +26,28 @@ export const SshConfig = z.strictObject({
 });
 export type SshConfig = z.infer<typeof SshConfig>;
 
+// The job's stdout and stderr live under the remote base, and sbatch reads `%` (replacement
+// symbols such as %j) and `\` (it drops them) in --output/--error: the job would write elsewhere
+// and fail to start (JobLaunchFailure). Checked here so nothing is uploaded first.
+function checkRemoteBase(path: string, ctx: z.RefinementCtx): void {
+  const problem =
+    path.trim() === ''
+      ? 'must be a directory on the cluster, e.g. "/scratch/alice/slurm-pipes"'
+      : // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
+        /[\u0000-\u001f\u007f]/.test(path)
+        ? 'must not contain control characters such as newlines or tabs'
+        : /[%\\]/.test(path)
+          ? 'must not contain "%" or "\\": sbatch reads them as file name patterns in --output and --error, so the job would write its output elsewhere and fail to start. Choose a directory without them'
+          : undefined;
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+}
+
 /** Slurm mode settings; the queue is validated in detail by `@slurm-pipes/slurm-transport`. */
 export const SlurmConfig = z.strictObject({
   ssh: SshConfig,
   queue: z.record(z.string(), z.unknown()).default({}),
-  remoteBase: z.string().optional(),
+  /** Where runs and the cache live on the cluster. @default '$HOME/.slurm-pipes' */
+  remoteBase: z.string().superRefine(checkRemoteBase).optional(),
   /** Python on the cluster, e.g. a pre-deployed environment's `bin/python`. @default 'python3' */
   python: z.string().min(1).optional(),
   /** Node.js on the cluster. @default 'node' (this machine's Node is shipped when there is none) */

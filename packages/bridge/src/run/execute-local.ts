@@ -6,7 +6,7 @@ import {
 } from '@slurm-pipes/pipes-protocol';
 import { launchLocalPayload } from '../local/local-launcher.js';
 import { bridgeExitCode, closedException } from './closed-exception.js';
-import { pipesEnvelope } from './envelope.js';
+import { notRelayedText, pipesEnvelope } from './envelope.js';
 import { payloadEnvironment } from './payload-env.js';
 import type { StepContext, StepOutcome } from './step-executor.js';
 
@@ -66,7 +66,7 @@ export function relayEvent(
     case 'protocol-error':
       channel.write(
         pipesEnvelope('log', {
-          message: `[slurm-pipes] payload message line ${event.line} was not relayed: ${event.error.message}`,
+          message: notRelayedText(event.line, event.error),
           level: 'ERROR',
         }),
       );

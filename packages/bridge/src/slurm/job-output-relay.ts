@@ -6,6 +6,7 @@ import {
   type PipesException,
   type PipesMessageChannel,
 } from '@slurm-pipes/pipes-protocol';
+import { notRelayedText } from '../run/envelope.js';
 import { addMetadataEntries, type MetadataEntryText } from './metadata/metadata-splice.js';
 import { HeldResults, type HeldResultsOptions } from './relay/held-results.js';
 import { LineCursor } from './relay/line-cursor.js';
@@ -158,7 +159,7 @@ export class JobOutputRelay {
     const event = fileLineEvent(decoded);
     if (event.kind === 'protocol-error') {
       this.#invalid += 1;
-      const text = `[slurm-pipes] payload message line ${event.line} was not relayed: ${event.error.message}`;
+      const text = notRelayedText(event.line, event.error);
       this.#sinks.log(`ERROR ${text}`);
       this.#sinks.channel.write({
         [PIPES_PROTOCOL_VERSION_FIELD]: PIPES_PROTOCOL_VERSION,

@@ -66,7 +66,7 @@ describe('fetchFinalJobMetrics', () => {
     const { executor, calls } = laggingSacct(90, 30);
     const fetched = fetchFinalJobMetrics(executor, '7', { log: () => {} });
     let settledAt: number | undefined;
-    fetched.then(() => {
+    void fetched.then(() => {
       settledAt = Date.now();
     });
     await vi.advanceTimersByTimeAsync(500);

@@ -40,16 +40,31 @@ export interface StagedPayload {
   argv(runDir: string): string[];
 }
 
-/** Files of the run directory that payload and extra files must not replace. */
+/**
+ * Files of the run directory that payload and extra files must not replace: what the job and the
+ * bridge write there (remote-files.ts, submit-step.ts) and the step's reattach records and lock
+ * (reattach/): `submit.json`, `job.json`, earlier jobs' `job.<id>.json`, and `.lock`.
+ */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   'context.json',
   'context.json.tmp',
   'job.sh',
   'job.json',
+  'submit.json',
+  '.lock',
   'messages.jsonl',
   'stdout',
   'stderr',
 ]);
+
+// job.<id>.json (an earlier job's record, `job.previous.json` when its id was unreadable), and the
+// temporary names `<file>.tmp.<pid>` that atomic writes of the files above go through.
+const RESERVED_PATTERN = /^(job\.([0-9_]+|previous)\.json|(job\.sh|job\.json|submit\.json)\.tmp\.\d+)$/;
+
+/** True when `name` is a file slurm-pipes keeps in the run directory (see {@link RESERVED_NAMES}). */
+export function isReservedName(name: string): boolean {
+  return RESERVED_NAMES.has(name) || RESERVED_PATTERN.test(name);
+}
 
 /** The arguments after the payload file in its local argv. */
 export function payloadArgs(payload: PayloadCommand): string[] {
@@ -57,12 +72,24 @@ export function payloadArgs(payload: PayloadCommand): string[] {
   return at === -1 ? [] : payload.argv.slice(at + 1);
 }
 
-function checkNames(payloadName: string, extraFiles: readonly string[]): string[] {
+/**
+ * Checks that the payload and extra files can sit side by side in the run directory without
+ * replacing each other or a file slurm-pipes keeps there; returns the extra files' absolute paths.
+ * @throws {BridgeError} `ERR_BRIDGE_PAYLOAD` for a payload named like such a file,
+ *   `ERR_BRIDGE_CONFIG` for an extra file that clashes; each names the file and the fix.
+ */
+export function checkNames(payloadName: string, extraFiles: readonly string[]): string[] {
+  if (isReservedName(payloadName)) {
+    throw new BridgeError(
+      'ERR_BRIDGE_PAYLOAD',
+      `The payload would land in the run directory as ${JSON.stringify(payloadName)}, which is a file slurm-pipes writes there. Rename the payload.`,
+    );
+  }
   const names = new Map<string, string>([[payloadName, 'the payload']]);
   const locals = extraFiles.map((file) => resolve(file));
   for (const local of locals) {
     const name = basename(local);
-    const clash = RESERVED_NAMES.has(name) ? 'a file slurm-pipes writes' : names.get(name);
+    const clash = isReservedName(name) ? 'a file slurm-pipes writes' : names.get(name);
     if (clash !== undefined) {
       throw new BridgeError(
         'ERR_BRIDGE_CONFIG',
@@ -83,8 +110,9 @@ function checkNames(payloadName: string, extraFiles: readonly string[]): string[
  *   `node`, or with this machine's Node shipped into the cache when the cluster has none;
  * - other executables: run as they are.
  * Long uploads log their progress.
- * @throws {BridgeError} `ERR_BRIDGE_PAYLOAD` when the cluster lacks the runtime,
- *   `ERR_BRIDGE_CONFIG` for clashing extra file names.
+ * @throws {BridgeError} `ERR_BRIDGE_PAYLOAD` when the cluster lacks the runtime or the payload is
+ *   named like a file slurm-pipes keeps in the run directory, `ERR_BRIDGE_CONFIG` for clashing
+ *   extra file names.
  */
 export async function stagePayload(options: StagePayloadOptions): Promise<StagedPayload> {
   const { transport, payload, signal, log } = options;
@@ -121,6 +149,8 @@ export async function stagePayload(options: StagePayloadOptions): Promise<Staged
       payloadFile = join(scratch, bundle.name);
       await writeFile(payloadFile, bundle.code, { mode: 0o600 });
     }
+    // Awaited below; until then a throw (a bad bundle, a clashing name) must not leave it unhandled.
+    runtime.catch(() => undefined);
     const extraLocals = checkNames(payloadName, options.extraFiles);
     const upload = (local: string, name: string, mode: number): Promise<UploadResult> =>
       transport.uploadFile(local, options.cacheDir, {
