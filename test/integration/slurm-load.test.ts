@@ -57,7 +57,7 @@ describe.skipIf(missing !== undefined)('load', () => {
     await cluster?.stop();
   });
 
-  it(`runs ${STEPS} concurrent steps over one SSH login with MaxSessions 10`, async () => {
+  it(`runs ${STEPS} concurrent steps over one SSH login with MaxSessions 10`, async ({ task }) => {
     const dir = muxDir();
     const env = {
       ...process.env,
@@ -140,6 +140,7 @@ describe.skipIf(missing !== undefined)('load', () => {
       measuredAt: new Date().toISOString(),
     };
     writeBench('slurm-load.json', figures);
+    task.meta.figures = `${figures.ok} of ${STEPS} ok in ${figures.totalSeconds.toFixed(1)} s (step median ${figures.stepSeconds.median.toFixed(1)} s), ${figures.daemonLogins} login, channel limit ${figures.channelLimit}`;
     console.info(`[load] ${JSON.stringify(figures)}`);
     const failed = results.filter((r) => r.code !== 0);
     expect(failed.map((r) => r.err.slice(-800))).toEqual([]);
@@ -155,7 +156,9 @@ describe.skipIf(missing !== undefined)('load', () => {
     expect(connection?.channelLimit).toBeLessThanOrEqual(10);
   }, 600_000);
 
-  it(`keeps the bridge's memory flat while it relays ${MESSAGES.toLocaleString('en')} messages from one job`, async () => {
+  it(`keeps the bridge's memory flat while it relays ${MESSAGES.toLocaleString('en')} messages from one job`, async ({
+    task,
+  }) => {
     const run = await runFlood({
       cluster,
       n: MESSAGES,
@@ -193,6 +196,8 @@ describe.skipIf(missing !== undefined)('load', () => {
       measuredAt: new Date().toISOString(),
     };
     writeBench('relay-memory.json', figures);
+    const r = figures.rssMiB;
+    task.meta.figures = `bridge RSS ${r.after100kMessages} MiB after 100,000 messages, peak ${r.peak} MiB, ${r.final} MiB at the end; ${figures.messagesPerSecond.toLocaleString('en')} messages/s`;
     const { samples: _, ...headline } = figures;
     console.info(`[relay-memory] ${JSON.stringify(headline)}`);
     expect(run.code, run.stderr.slice(-3000)).toBe(0);
