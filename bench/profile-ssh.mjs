@@ -9,11 +9,18 @@ import { createRequire } from 'node:module';
 
 const file = process.env.SLURM_PIPES_BENCH_PROFILE;
 if (file) {
-  const role = process.argv.includes('serve') ? 'daemon' : process.argv.includes('mux') ? 'mux-client' : 'bridge';
+  const role = process.argv.includes('serve')
+    ? 'daemon'
+    : process.argv.includes('mux')
+      ? 'mux-client'
+      : 'bridge';
   const now = () => Date.now() / 1000;
   const write = (record) => {
     try {
-      appendFileSync(file, `${JSON.stringify({ pid: process.pid, role, tag: process.env.SLURM_PIPES_BENCH_TAG ?? null, ...record })}\n`);
+      appendFileSync(
+        file,
+        `${JSON.stringify({ pid: process.pid, role, tag: process.env.SLURM_PIPES_BENCH_TAG ?? null, ...record })}\n`,
+      );
     } catch {
       // Profiling must never change what the bridge does.
     }
@@ -36,8 +43,18 @@ if (file) {
       const asked = now();
       return exec.call(this, command, opts, (error, stream) => {
         const opened = now();
-        if (error || !stream) write({ event: 'exec', command: String(command).slice(0, 300), asked, opened, error: String(error) });
-        else stream.once('close', () => write({ event: 'exec', command: String(command).slice(0, 300), asked, opened, closed: now() }));
+        if (error || !stream)
+          write({
+            event: 'exec',
+            command: String(command).slice(0, 300),
+            asked,
+            opened,
+            error: String(error),
+          });
+        else
+          stream.once('close', () =>
+            write({ event: 'exec', command: String(command).slice(0, 300), asked, opened, closed: now() }),
+          );
         cb(error, stream);
       });
     };

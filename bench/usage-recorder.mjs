@@ -23,7 +23,11 @@ if (file) {
   const startedAt = Date.now() - process.uptime() * 1000;
   process.once('exit', (code) => {
     const usage = process.resourceUsage();
-    const role = process.argv.includes('serve') ? 'daemon' : process.argv.includes('mux') ? 'mux-client' : 'bridge';
+    const role = process.argv.includes('serve')
+      ? 'daemon'
+      : process.argv.includes('mux')
+        ? 'mux-client'
+        : 'bridge';
     const record = {
       role,
       pid: process.pid,
