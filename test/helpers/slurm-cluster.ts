@@ -117,6 +117,30 @@ const TERMINAL_STATES =
   /^(COMPLETED|FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|PREEMPTED|BOOT_FAIL|DEADLINE)/;
 const log = (message: string) => console.info(`[slurm-cluster] ${message}`);
 
+/** The bridge's `SLURM_SSH_*` variables that point it at `cluster` with its key and known_hosts. */
+export function clusterSshEnv(cluster: SlurmClusterHandle): Record<string, string> {
+  return {
+    SLURM_SSH_HOST: cluster.host,
+    SLURM_SSH_PORT: String(cluster.port),
+    SLURM_SSH_USER: cluster.user,
+    SLURM_SSH_KEY: cluster.keyPath,
+    SLURM_SSH_KNOWN_HOSTS: cluster.knownHostsPath,
+  };
+}
+
+/** The `slurm.ssh` configuration for `cluster`: its key, strict host-key checking, no agent. */
+export function clusterSshConfig(cluster: SlurmClusterHandle) {
+  return {
+    host: cluster.host,
+    port: cluster.port,
+    user: cluster.user,
+    keyPath: cluster.keyPath,
+    knownHostsPath: cluster.knownHostsPath,
+    hostKeyPolicy: 'strict' as const,
+    useAgent: false,
+  };
+}
+
 /** Counts accepted authentications in sshd log text. Pure, for any slice of the log. */
 export function parseSshAuthentications(
   logText: string,

@@ -20,7 +20,12 @@ import {
 } from '../fixtures/hostile/run-under-host.js';
 import { skipReason } from '../helpers/flags.js';
 import { venvPython } from '../helpers/python.js';
-import { getSlurmCluster, type SlurmClusterHandle, slurmClusterMissing } from '../helpers/slurm-cluster.js';
+import {
+  clusterSshEnv,
+  getSlurmCluster,
+  type SlurmClusterHandle,
+  slurmClusterMissing,
+} from '../helpers/slurm-cluster.js';
 
 const missing = skipReason(await slurmClusterMissing());
 
@@ -78,11 +83,7 @@ describe.skipIf(missing !== undefined)('bad input in Slurm mode', () => {
     const muxDir = mkdtempSync(join(scratch, 'm'));
     muxDirs.push(muxDir);
     const env: Record<string, string> = {
-      SLURM_SSH_HOST: cluster.host,
-      SLURM_SSH_PORT: String(cluster.port),
-      SLURM_SSH_USER: cluster.user,
-      SLURM_SSH_KEY: cluster.keyPath,
-      SLURM_SSH_KNOWN_HOSTS: cluster.knownHostsPath,
+      ...clusterSshEnv(cluster),
       SLURM_PIPES_MUX_DIR: muxDir,
       SLURM_PIPES_REMOTE_BASE: `~/${remoteBase}`,
       ...options.env,

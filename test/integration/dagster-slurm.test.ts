@@ -16,7 +16,7 @@ import {
 } from '../helpers/dagster.js';
 import { skipReason } from '../helpers/flags.js';
 import { dagsterMissing, repoRoot } from '../helpers/python.js';
-import { getSlurmCluster, type SlurmClusterHandle } from '../helpers/slurm-cluster.js';
+import { clusterSshEnv, getSlurmCluster, type SlurmClusterHandle } from '../helpers/slurm-cluster.js';
 
 const skip = skipReason(dagsterMissing());
 const definitions = join(repoRoot, 'test/dagster/slurm_defs.py');
@@ -37,11 +37,7 @@ describe.skipIf(skip !== undefined)('Dagster → Slurm, real Dagster and a real 
       `[dagster-slurm] cluster: ${cluster.kind} (${cluster.user}@${cluster.host}:${cluster.port})`,
     );
     env = {
-      SLURM_SSH_HOST: cluster.host,
-      SLURM_SSH_PORT: String(cluster.port),
-      SLURM_SSH_USER: cluster.user,
-      SLURM_SSH_KEY: cluster.keyPath,
-      SLURM_SSH_KNOWN_HOSTS: cluster.knownHostsPath,
+      ...clusterSshEnv(cluster),
       SLURM_SSH_HOST_KEY_CHECKING: 'strict',
       SLURM_PIPES_MUX_DIR: mkdtempSync(join(tmpdir(), 'sp-mux-')),
     };

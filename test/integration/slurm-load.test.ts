@@ -11,6 +11,7 @@ import { skipReason } from '../helpers/flags.js';
 import { type RssSample, runFlood } from '../helpers/flood-host.js';
 import { repoRoot, venvPython } from '../helpers/python.js';
 import {
+  clusterSshEnv,
   getSlurmCluster,
   parseEnvFile,
   type SlurmClusterHandle,
@@ -61,11 +62,7 @@ describe.skipIf(missing !== undefined)('load', () => {
     const dir = muxDir();
     const env = {
       ...process.env,
-      SLURM_SSH_HOST: cluster.host,
-      SLURM_SSH_PORT: String(cluster.port),
-      SLURM_SSH_USER: cluster.user,
-      SLURM_SSH_KEY: cluster.keyPath,
-      SLURM_SSH_KNOWN_HOSTS: cluster.knownHostsPath,
+      ...clusterSshEnv(cluster),
       SLURM_PIPES_MUX_DIR: dir,
     };
     const runOne = (i: number) =>

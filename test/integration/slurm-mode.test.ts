@@ -17,7 +17,12 @@ import { resolvePayloadCommand } from '../../packages/bridge/src/payload/payload
 import { runSlurmStep, type SlurmStepResult } from '../../packages/bridge/src/slurm/index.js';
 import { skipReason } from '../helpers/flags.js';
 import { repoRoot, venvPython } from '../helpers/python.js';
-import { getSlurmCluster, type SlurmClusterHandle, slurmClusterMissing } from '../helpers/slurm-cluster.js';
+import {
+  clusterSshConfig,
+  getSlurmCluster,
+  type SlurmClusterHandle,
+  slurmClusterMissing,
+} from '../helpers/slurm-cluster.js';
 
 const missing = skipReason(await slurmClusterMissing());
 const fixture = (name: string) => `${repoRoot}/test/fixtures/slurm-payloads/${name}`;
@@ -70,13 +75,7 @@ describe.skipIf(missing !== undefined)('Slurm mode on a real cluster', () => {
       local: { python: venvPython() },
       slurm: {
         ssh: {
-          host: cluster.host,
-          port: cluster.port,
-          user: cluster.user,
-          keyPath: cluster.keyPath,
-          knownHostsPath: cluster.knownHostsPath,
-          hostKeyPolicy: 'strict',
-          useAgent: false,
+          ...clusterSshConfig(cluster),
           ...ssh,
         },
         queue: { cpus: 1, mem: '512M', time_limit: '00:05:00' },

@@ -9,7 +9,7 @@ import {
 } from '@slurm-pipes/pipes-protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { venvPython } from '../helpers/python.js';
-import { getSlurmCluster, type SlurmClusterHandle } from '../helpers/slurm-cluster.js';
+import { clusterSshEnv, getSlurmCluster, type SlurmClusterHandle } from '../helpers/slurm-cluster.js';
 
 const repo = join(import.meta.dirname, '..', '..');
 const ticks = join(repo, 'test/fixtures/slurm-payloads/ticks.py');
@@ -22,11 +22,7 @@ describe('reattach: no job is ever submitted twice', () => {
     cluster = await getSlurmCluster();
     env = {
       ...process.env,
-      SLURM_SSH_HOST: cluster.host,
-      SLURM_SSH_PORT: String(cluster.port),
-      SLURM_SSH_USER: cluster.user,
-      SLURM_SSH_KEY: cluster.keyPath,
-      SLURM_SSH_KNOWN_HOSTS: cluster.knownHostsPath,
+      ...clusterSshEnv(cluster),
     };
   });
   afterAll(async () => {
