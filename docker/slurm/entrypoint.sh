@@ -57,8 +57,13 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=task=1
+# Without cgroups nothing enforces --mem; slurmstepd kills a step whose sampled RSS exceeds its
+# allocation. Needs memory as a consumable resource (CR_Core_Memory) so the allocation is known.
+JobAcctGatherParams=OverMemoryKill
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+# A job that asks for no memory gets its CPUs' share of the node's, so jobs still pack by cores.
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=$((REAL_MEMORY / CPUS))
 SchedulerType=sched/backfill
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,bf_interval=1
 AccountingStorageType=accounting_storage/slurmdbd

@@ -160,8 +160,15 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/linux
 JobAcctGatherFrequency=task=1
+# Without cgroups nothing enforces --mem/--mem-per-cpu; this makes slurmstepd kill a step whose sampled
+# RSS (every JobAcctGatherFrequency) exceeds its allocation. It needs memory to be a consumable resource
+# (CR_Core_Memory below): Slurm only puts allocated memory in the job's credential then.
+JobAcctGatherParams=OverMemoryKill
 SelectType=select/cons_tres
-SelectTypeParameters=CR_Core
+# Memory is allocated too (for OverMemoryKill above). A job that asks for none gets its CPUs' share of the
+# node's memory, so jobs pack onto nodes by cores exactly as with CR_Core.
+SelectTypeParameters=CR_Core_Memory
+DefMemPerCPU=$((MEM_MIB / CPUS))
 SchedulerType=sched/backfill
 # The defaults (batch_sched_delay=3, bf_interval=30) make every test wait seconds.
 SchedulerParameters=batch_sched_delay=0,sched_min_interval=0,bf_interval=1

@@ -38,6 +38,24 @@ export function jobExitCode(outcome: Pick<JobOutcome, 'state' | 'exitCode' | 'ca
   return 1;
 }
 
+// What slurmstepd writes to the job's stderr when JobAcctGatherParams=OverMemoryKill kills it
+// (clusters without cgroups). Slurm then records the job FAILED, not OUT_OF_MEMORY.
+const MEMORY_LIMIT_KILL =
+  /^slurmstepd(?:-\S+)?: error: (?:Exceeded job memory limit|\S+ exceeded memory limit)/;
+
+/**
+ * The state that explains the outcome: `OUT_OF_MEMORY` for a job Slurm recorded otherwise
+ * (`FAILED`, `CANCELLED`) when slurmstepd's "Exceeded job memory limit" ends its stderr, as on
+ * clusters that enforce memory by polling (OverMemoryKill) rather than with cgroups; else the
+ * recorded state.
+ */
+export function explainedJobState(
+  outcome: Pick<JobOutcome, 'state' | 'stderrTail' | 'cancelledByBridge'>,
+): JobState {
+  if (outcome.state === 'COMPLETED' || outcome.cancelledByBridge) return outcome.state;
+  return outcome.stderrTail.some((line) => MEMORY_LIMIT_KILL.test(line)) ? 'OUT_OF_MEMORY' : outcome.state;
+}
+
 /**
  * The exception reported for a job that did not complete: the state, exit code and reason, what
  * the state means and how to fix it (from the slurm layer's explanations), where the files are,
@@ -47,14 +65,22 @@ export function jobFailureException(
   outcome: JobOutcome,
   payloadException: PipesException | null,
 ): PipesException {
-  const { meaning, fix } = describeJobState(outcome.state);
+  const explained = explainedJobState(outcome);
+  const { meaning, fix } = describeJobState(explained);
   const reason = outcome.reason === undefined ? '' : `, reason ${outcome.reason}`;
+  const killedForMemory =
+    explained === outcome.state
+      ? []
+      : [
+          `slurmstepd killed it for exceeding its memory limit (see stderr below), so this is ${explained}: Slurm records ${outcome.state} where memory is enforced by polling rather than cgroups.`,
+        ];
   const lines = outcome.cancelledByBridge
     ? [
         `Slurm job ${outcome.jobId} was cancelled by slurm-pipes because the step was terminated; it ended ${outcome.state} (${describeExitCode(outcome.exitCode)}${reason}).`,
       ]
     : [
         `Slurm job ${outcome.jobId} ended ${outcome.state} (${describeExitCode(outcome.exitCode)}${reason}).`,
+        ...killedForMemory,
         meaning,
         ...(fix === undefined ? [] : [`Fix: ${fix.replaceAll('<id>', outcome.jobId)}`]),
       ];

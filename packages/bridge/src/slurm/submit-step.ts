@@ -4,6 +4,7 @@ import { type RemoteTransport, type SlurmJobResources, submitJob } from '@slurm-
 import type { BridgeConfig } from '../config/schema.js';
 import type { PayloadCommand } from '../payload/payload-command.js';
 import { buildBashLauncher } from './launchers/bash-launcher.js';
+import { timeoutSignalEnv } from './launchers/timeout-signal-env.js';
 import { payloadArgs, stagePayload } from './payload/stage-payload.js';
 import {
   newJobRecord,
@@ -254,10 +255,14 @@ async function stageStep(
     bootstrapEnv: {
       DAGSTER_PIPES_CONTEXT: encodeParam({ path: files.context }),
       DAGSTER_PIPES_MESSAGES: encodeParam({ path: files.messages }),
+      // Slurm sends signal_before_timeout to the batch shell (`--signal=B:`), which the script
+      // replaces with the payload (`exec`), so the payload gets it; these say which and when.
+      ...timeoutSignalEnv(options.resources.signalBeforeTimeout),
     },
     pythonPath: staged.pythonPath,
     argv: staged.argv(layout.runDir),
     description: `slurm-pipes step ${layout.step} of run ${context.data.run_id}`,
+    messagesFile: files.messages,
   });
   assertNoSecrets({ 'job.sh': text, 'context.json': context.json }, sshSecrets(config.slurm?.ssh));
   return { text, links: staged.links };

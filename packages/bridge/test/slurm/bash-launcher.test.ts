@@ -103,6 +103,35 @@ describe('buildBashLauncher', () => {
     ).toThrow(/not a valid environment variable name/);
   });
 
+  it('ends a line a requeued run left unfinished before the rerun appends (real bash)', () => {
+    const runDir = join(scratch, `requeue $(x) 'q'`);
+    execFileSync('mkdir', ['-p', runDir]);
+    const messages = join(runDir, 'messages.jsonl');
+    // The payload appends one message, as a rerun's first write.
+    const append = join(scratch, 'append.js');
+    writeFileSync(append, `require('node:fs').appendFileSync(process.argv[2], '{"method":"opened"}\\n');`);
+    const run = (before: string | undefined) => {
+      rmSync(messages, { force: true });
+      if (before !== undefined) writeFileSync(messages, before);
+      const path = join(scratch, 'requeue.sh');
+      const script = buildBashLauncher({
+        runDir,
+        payloadEnv: {},
+        bootstrapEnv: {},
+        argv: [process.execPath, append, messages],
+        messagesFile: messages,
+      });
+      writeFileSync(path, script, { mode: 0o700 });
+      execFileSync('/bin/bash', [path], { env: { PATH: process.env.PATH } });
+      return readFileSync(messages, 'utf8');
+    };
+    const rerun = '{"method":"opened"}\n';
+    expect(run('{"method":"log"}\n{"method":"lo')).toBe(`{"method":"log"}\n{"method":"lo\n${rerun}`);
+    expect(run('{"method":"log"}\n')).toBe(`{"method":"log"}\n${rerun}`);
+    expect(run('')).toBe(rerun);
+    expect(run(undefined)).toBe(rerun);
+  });
+
   it('rejects NUL bytes and an empty command', () => {
     expect(() =>
       buildBashLauncher({ runDir: '/r', payloadEnv: { A: 'a\0b' }, bootstrapEnv: {}, argv: ['true'] }),

@@ -29,6 +29,17 @@ export {
   type ReportAssetMaterializationOptions,
 } from './context/pipes-context.js';
 export { type ClosableContext, installProcessHooks, PIPES_EXIT_SIGNALS } from './context/process-hooks.js';
+export {
+  DEFAULT_TIMEOUT_SIGNAL,
+  onTimeoutSignal,
+  type ResolvedTimeoutSignal,
+  resolveTimeoutSignal,
+  TIMEOUT_SIGNAL_ENV,
+  TIMEOUT_SIGNAL_SECONDS_ENV,
+  type TimeoutSignalHandler,
+  type TimeoutSignalInfo,
+  type TimeoutSignalOptions,
+} from './context/timeout-signal.js';
 export { type LoadContextDataOptions, type LoadedContextData, loadContextData } from './context-loader.js';
 export { toPipesException } from './exception.js';
 export { makePipesMessage, type PipesOutgoingMessage } from './message.js';

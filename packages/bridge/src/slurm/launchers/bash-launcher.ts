@@ -7,7 +7,10 @@ export interface BashLauncherSpec {
   runDir: string;
   /** `extra_env`: exported first, so the bootstrap variables below win over it. */
   payloadEnv: Readonly<Record<string, string>>;
-  /** The Pipes bootstrap variables (`DAGSTER_PIPES_CONTEXT`, `DAGSTER_PIPES_MESSAGES`), exported last. */
+  /**
+   * The Pipes bootstrap variables (`DAGSTER_PIPES_CONTEXT`, `DAGSTER_PIPES_MESSAGES`) and the timeout
+   * signal's (`SLURM_PIPES_TIMEOUT_SIGNAL(_SECONDS)`), exported last.
+   */
   bootstrapEnv: Readonly<Record<string, string>>;
   /** Directories put in front of `PYTHONPATH` (e.g. a shipped `dagster_pipes`). @default [] */
   pythonPath?: readonly string[];
@@ -15,6 +18,13 @@ export interface BashLauncherSpec {
   argv: readonly string[];
   /** One comment line saying what the script is for (control characters are dropped). */
   description?: string;
+  /**
+   * The messages file the payload appends to. When Slurm requeues the job, the rerun appends to
+   * the file the first run wrote; if that run died mid-line, the script ends the line first, so the
+   * rerun's first message is not glued onto the cut-off one (which the relay then reports as
+   * malformed, alone). @default none: nothing is checked
+   */
+  messagesFile?: string;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -51,6 +61,11 @@ export function buildBashLauncher(spec: BashLauncherSpec): string {
   }
   for (const [name, value] of Object.entries(spec.bootstrapEnv))
     lines.push(exportLine(name, value, 'bootstrap'));
+  if (spec.messagesFile !== undefined) {
+    const file = shellQuote(spec.messagesFile);
+    // `$(tail -c 1 f)` is empty when the last byte is a newline (command substitution drops it).
+    lines.push(`if [[ -s ${file} && -n "$(tail -c 1 ${file})" ]]; then printf '\\n' >>${file}; fi`);
+  }
   lines.push(`cd ${shellQuote(spec.runDir)}`, `exec ${shellJoin(spec.argv)}`, '');
   return lines.join('\n');
 }

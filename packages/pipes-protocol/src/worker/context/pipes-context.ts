@@ -9,6 +9,7 @@ import { makePipesMessage } from '../message.js';
 import { normalizeMetadata, type PipesMetadataInput } from '../metadata/normalize-metadata.js';
 import { PipesContextDataView } from './context-data-view.js';
 import { createPipesLogger, type PipesLogger } from './logger.js';
+import { onTimeoutSignal, type TimeoutSignalHandler, type TimeoutSignalOptions } from './timeout-signal.js';
 
 /** Options of {@link PipesContext.reportAssetMaterialization}. */
 export interface ReportAssetMaterializationOptions {
@@ -181,6 +182,16 @@ export class PipesContext extends PipesContextDataView implements AsyncDisposabl
       );
     }
     this.#write('log_external_stream', { stream, text: String(text), extras });
+  }
+
+  /**
+   * Runs `handler` when the signal announcing the Slurm job's time limit arrives
+   * (`signal_before_timeout`, SIGUSR1 unless the launcher names another), so the worker can
+   * checkpoint and report before the limit; see {@link onTimeoutSignal}.
+   * @returns a function that removes the handler.
+   */
+  onTimeoutSignal(handler: TimeoutSignalHandler, options?: TimeoutSignalOptions): () => void {
+    return onTimeoutSignal(handler, options);
   }
 
   /**
