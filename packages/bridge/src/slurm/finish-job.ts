@@ -12,6 +12,7 @@ import type { JobOutputRelay } from './job-output-relay.js';
 import type { JobTail } from './job-tail.js';
 import { slurmMetadataEntries } from './metadata/slurm-metadata.js';
 import { drainJobOutput } from './relay/drain-job-output.js';
+import { runDirFullNote } from './run-dir-space.js';
 import type { SubmittedStep } from './submit-step.js';
 
 /** Options of {@link finishJob}. */
@@ -114,6 +115,14 @@ export async function finishJob(options: FinishJobOptions): Promise<FinishedJob>
   let exception =
     state === 'COMPLETED' ? relay.payloadException : jobFailureException(outcome, relay.payloadException);
   let exitCode = jobExitCode(outcome);
+  // A full disk under the run directory explains a failure whose stderr could not even be written.
+  if (exception !== null && !followed.cancelled) {
+    const note = await runDirFullNote(options.transport, step.layout.runDir);
+    if (note !== undefined) {
+      options.log(note);
+      exception = { ...exception, message: `${exception.message.replace(/\n?$/, '\n')}${note}\n` };
+    }
+  }
   // A job that completed but whose output could not be read to the end is no success: messages
   // Dagster never received would be silently lost.
   if (!complete && exception === null) {

@@ -9,6 +9,8 @@ import {
 } from '@slurm-pipes/slurm-transport';
 import { decideOnAbort } from './cancellation-policy.js';
 import { firstLine, isTransientTransportError } from './relay/transport-retry.js';
+import { RequeueTracker } from './requeue-tracker.js';
+import { waitProgressLine } from './wait-progress.js';
 
 /** Options of {@link followJob}. */
 export interface FollowJobOptions {
@@ -42,6 +44,12 @@ export interface FollowJobOptions {
   unreachableTimeoutMs?: number;
   /** Pause before watching again after the watcher gave up on a transient failure, in ms. @default 5000 */
   rewatchDelayMs?: number;
+  /**
+   * While the job waits in the queue (pending, requeued, held) with no change of state, a line
+   * saying so is logged this often, in ms, so a long wait is never silent.
+   * @default 60000
+   */
+  progressIntervalMs?: number;
 }
 
 /** How following a job ended. */
@@ -58,6 +66,8 @@ export interface FollowedJob {
   startedAt: number | undefined;
   /** The job's nodes as Slurm last reported them (`n[1-2]`). */
   nodes: string | undefined;
+  /** How many times the job was seen going back to the queue after it ran (Slurm requeued it). */
+  requeues: number;
 }
 
 /** A followed job. */
@@ -165,6 +175,16 @@ export function followJob(options: FollowJobOptions): JobFollower {
     if (signal.aborted) onAbort();
     else signal.addEventListener('abort', onAbort, { once: true });
     const followedSince = Date.now();
+    const requeue = new RequeueTracker();
+    // The last change and when it was seen, for the progress lines of a long wait in the queue.
+    let last: JobStateChange | undefined;
+    let lastAt = Date.now();
+    const progressMs = options.progressIntervalMs ?? 60_000;
+    const progress = setInterval(() => {
+      const line = last === undefined ? undefined : waitProgressLine(last, Date.now() - lastAt);
+      if (line !== undefined) log(line);
+    }, progressMs);
+    progress.unref();
     // The limits still to run, so a watch started again after an outage does not restart them.
     const limits = () => {
       if (limitReached !== undefined) return {};
@@ -184,6 +204,10 @@ export function followJob(options: FollowJobOptions): JobFollower {
         try {
           for await (const change of watcher.watch(jobId, limits())) {
             log(describeChange(change));
+            const requeued = requeue.observe(change);
+            if (requeued !== undefined) log(requeued);
+            last = change;
+            lastAt = Date.now();
             if (startedAt === undefined && jobPhase(change.state) !== 'queued') startedAt = change.observedAt;
             // The allocation as seen while the job holds it: once it ended, squeue may list only the
             // batch host, and sacct a stand-in row.
@@ -224,6 +248,7 @@ export function followJob(options: FollowJobOptions): JobFollower {
     } finally {
       signal.removeEventListener('abort', onAbort);
       clearTimeout(giveUp);
+      clearInterval(progress);
       stop.abort();
     }
     return {
@@ -232,6 +257,7 @@ export function followJob(options: FollowJobOptions): JobFollower {
       detached,
       startedAt,
       nodes,
+      requeues: requeue.requeues,
       ...(limitReached === undefined ? {} : { limitReached }),
     };
   })();

@@ -24,7 +24,11 @@ const REASONS: Readonly<Record<string, Entry>> = {
     'Cancel the job and resubmit once its dependencies succeed.',
     true,
   ],
-  BeginTime: ['Its --begin time has not been reached yet.', undefined, false],
+  BeginTime: [
+    'Its --begin time has not been reached yet (a requeued job waits about 2 minutes before it may run again).',
+    undefined,
+    false,
+  ],
   JobHeldUser: ['Held by its owner.', 'Release it with `scontrol release <id>`.', true],
   JobHeldAdmin: ['Held by an administrator.', 'Ask the cluster administrators to release it.', true],
   ReqNodeNotAvail: [
@@ -69,6 +73,16 @@ const REASONS: Readonly<Record<string, Entry>> = {
   NodeDown: ['A node it needs is down.', undefined, false],
   Cleaning: ['Its previous run is still being cleaned up before it can run again.', undefined, false],
   JobArrayTaskLimit: ['The array’s limit on concurrently running tasks is reached.', undefined, false],
+  'job requeued in held state': [
+    'The job was requeued (`scontrol requeuehold`, or a node failure with a held requeue) and is held: it will not run again by itself.',
+    'Release it with `scontrol release <id>` to let it run again, or cancel it with `scancel <id>`.',
+    true,
+  ],
+  'Requeued held': [
+    'The job was requeued and is held: it will not run again by itself.',
+    'Release it with `scontrol release <id>` to let it run again, or cancel it with `scancel <id>`.',
+    true,
+  ],
   'launch failed requeued held': [
     'Launching the job failed; Slurm requeued it and holds it.',
     'Check the node and the job script, then `scontrol release <id>`.',

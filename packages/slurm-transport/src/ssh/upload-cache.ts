@@ -4,6 +4,7 @@ import { stat } from 'node:fs/promises';
 import { basename, posix } from 'node:path';
 import type { SFTPWrapper } from 'ssh2';
 import { SlurmTransportError } from '../errors.js';
+import { diskFullError, mayBeDiskFull, remoteDiskSpace } from './disk-full.js';
 import type { UploadFileOptions, UploadResult } from './remote-transport.js';
 import { sftpMkdirP, sftpPut, sftpRename, sftpStat, sftpUnlink } from './sftp.js';
 
@@ -49,8 +50,10 @@ export async function uploadToCache(
       });
       await sftpRename(sftp, temporary, remotePath);
     } catch (error) {
+      // Asked before the partial file goes, as its bytes are what filled the disk.
+      const space = mayBeDiskFull(error) ? await remoteDiskSpace(sftp, directory) : undefined;
       await sftpUnlink(sftp, temporary).catch(() => {});
-      throw error;
+      throw diskFullError(remotePath, size, space, error) ?? error;
     }
     return { remotePath, sha256, size, uploaded: true };
   });
