@@ -455,8 +455,8 @@ def markdown(result: dict, svg_path: str, md_path: str) -> str:
         "",
         "`bench/run.sh` brings up its own cluster (`scripts/cluster/native-up.sh` with state in "
         "`.state/cluster-bench` and ports +3000), creates `bench/.venv` (Dagster "
-        f"{m['dagster']} and the newest dagster-slurm), deploys the payload environment on the cluster, bundles "
-        "the bridge from this checkout with esbuild, runs `bench/bench.py` (writes "
+        f"{m['dagster']} and the newest dagster-slurm), deploys the payload environment on the cluster, builds "
+        "the bridge's CLI bundle (`packages/bridge/dist/slurm-pipes.js`, what users run), runs `bench/bench.py` (writes "
         "`bench-results/benchmarks.json`), then `bench/report.py` (this file and the chart) and stops the cluster. "
         "Repetitions: `SLURM_PIPES_BENCH_REPS` (default 5), `SLURM_PIPES_BENCH_TWENTY_REPS` (3). Payloads: "
         "`test/fixtures/bench-payloads/`; assets: `bench/defs.py`. To regenerate only this page: "

@@ -6,8 +6,7 @@
 # 3. deploys one Python environment with dagster-pipes on the cluster, as the cluster user: both
 #    systems run their payloads with it (dagster-slurm's pre-deployed-environment path; slurm-pipes'
 #    pre_deployed_env_path), so neither packs or ships an environment;
-# 4. bundles the bridge from this checkout's sources (esbuild, into .state/bench/) so it starts as a
-#    built CLI does, not through tsx;
+# 4. builds the bridge's CLI bundle (packages/bridge/dist/slurm-pipes.js), the file users run;
 # 5. runs bench/bench.py (all scenarios, both systems, interleaved), writes bench-results/benchmarks.json;
 # 6. generates docs/benchmarks.md and bench/benchmarks.svg from it (bench/report.py);
 # 7. stops the cluster (SLURM_PIPES_BENCH_KEEP_CLUSTER=1 leaves it up).
@@ -81,13 +80,9 @@ export VIRTUAL_ENV='$DEPLOYED/env'
 export PATH="\$VIRTUAL_ENV/bin:\$PATH"
 EOF
 
-# --- the bridge, bundled from this checkout's sources ---------------------------------------------
-# .state/ is ignored by git; the bundle must sit inside the checkout so ssh2/ws/esbuild/tsx (left
-# external) resolve from its node_modules.
-BRIDGE_JS="$WORK/slurm-pipes.mjs"
-node_modules/.bin/esbuild packages/bridge/src/cli.ts --bundle --platform=node --format=esm --target=node20 \
-  --conditions=@slurm-pipes/source --external:ssh2 --external:ws --external:esbuild --external:tsx \
-  --outfile="$BRIDGE_JS" --log-level=warning
+# --- the bridge: the same bundle users run (packages/bridge/dist/slurm-pipes.js) -------------------
+bash scripts/ensure-node-deps.sh >/dev/null
+BRIDGE_JS="$REPO/packages/bridge/dist/slurm-pipes.js"
 NODE="$(command -v node)"
 BRIDGE="[\"$NODE\",\"--import\",\"$REPO/bench/usage-recorder.mjs\",\"$BRIDGE_JS\"]"
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the npm workspaces (npm ci) when node_modules is missing or older than the lockfile,
-# then builds the TypeScript packages (tsc -b is incremental, so a second run is fast).
+# then builds the TypeScript packages (tsc -b is incremental, so a second run is fast) and bundles
+# the CLI into packages/bridge/dist/slurm-pipes.js (esbuild, well under a second).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
@@ -11,3 +12,4 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json
   npm install --no-audit --no-fund --loglevel=error
 fi
 npx --no-install tsc -b
+node scripts/bundle-bridge.mjs

@@ -19,7 +19,7 @@ def find_bridge_command(explicit: list[str] | None = None) -> list[str]:
 
     Looked up in this order: ``explicit``; the ``SLURM_PIPES_BRIDGE`` environment variable (a
     path to the CLI script or a JSON array of argv); ``slurm-pipes`` on ``PATH``; the built CLI of
-    a source checkout this package lives in (``packages/bridge/dist/cli.js``).
+    a source checkout this package lives in (``packages/bridge/dist/slurm-pipes.js``, built by ``npm run build``).
     """
     if explicit:
         return list(explicit)
@@ -34,12 +34,12 @@ def find_bridge_command(explicit: list[str] | None = None) -> list[str]:
     on_path = shutil.which("slurm-pipes")
     if on_path:
         return [on_path]
-    checkout_cli = Path(__file__).resolve().parents[3] / "bridge" / "dist" / "cli.js"
+    checkout_cli = Path(__file__).resolve().parents[3] / "bridge" / "dist" / "slurm-pipes.js"
     if checkout_cli.is_file():
         return _node_argv(str(checkout_cli))
     raise BridgeNotFoundError(
         "The slurm-pipes bridge was not found. Install it (npm install -g @slurm-pipes/bridge), "
-        f"set {BRIDGE_ENV_VAR} to its cli.js, or pass bridge_command=[...] to ComputeResource."
+        f"set {BRIDGE_ENV_VAR} to its slurm-pipes.js, or pass bridge_command=[...] to ComputeResource."
     )
 
 
