@@ -23,6 +23,8 @@ export function localExecutor(): RemoteExecutor & { calls: string[][] } {
         });
         child.on('error', reject);
         child.on('close', (exitCode, signal) => resolve({ stdout, stderr, exitCode, signal }));
+        // A command that exits before reading its stdin closes the pipe: EPIPE is no failure here.
+        child.stdin.on('error', () => {});
         child.stdin.end(options.stdin ?? '');
       });
     },

@@ -90,6 +90,34 @@ describe('acquireStepLock on a real file system', () => {
     expect(most).toBe(1);
   });
 
+  it('keeps many launches apart when locks are released between their tries (repeated)', async () => {
+    // A lock released between a launch's failed mkdir and its check used to fail that launch.
+    const exec = localExecutor();
+    for (let round = 0; round < 15; round += 1) {
+      let inside = 0;
+      let most = 0;
+      await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const lock = await acquireStepLock(exec, runDir, { log: quiet, pollMs: 5 });
+          inside += 1;
+          most = Math.max(most, inside);
+          inside -= 1;
+          await lock.release();
+        }),
+      );
+      expect(most).toBe(1);
+    }
+  });
+
+  it('says why the lock cannot be created when something else is in its place', async () => {
+    await mkdir(runDir, { recursive: true });
+    await writeFile(join(runDir, '.lock'), 'not a directory');
+    await expect(acquireStepLock(localExecutor(), runDir, { log: quiet })).rejects.toMatchObject({
+      code: 'ERR_BRIDGE_RELAY',
+      message: expect.stringMatching(/Could not create the lock .*\.lock.*exit code 4.*File exists/),
+    });
+  });
+
   it('breaks the lock of a bridge of this machine that died holding it, at once', async () => {
     // The pid of a process that ran and was reaped (bash waits for its foreground child).
     const dead = Number(execFileSync('bash', ['-c', "sh -c 'echo $$'; true"]).toString().trim());

@@ -83,15 +83,25 @@ export function isStale(
   );
 }
 
+// mkdir fails either because the lock exists (held) or for a real reason (permissions, a file in
+// the way). A lock released or broken between the failed mkdir and the check is neither: mkdir is
+// tried again, and only a failure that persists with no lock there is reported (exit 4).
 const TRY_LOCK = `set -u
 umask 077
 mkdir -p -- "$(dirname -- "$1")" || exit 3
-if mkdir -- "$1" 2>/dev/null; then
+got=0
+n=0
+while :; do
+  if err=$(mkdir -- "$1" 2>&1); then got=1; break; fi
+  [ -d "$1" ] && break
+  n=$((n + 1))
+  [ "$n" -lt 20 ] || { printf '%s\\n' "$err" >&2; exit 4; }
+done
+if [ "$got" = 1 ]; then
   printf '%s %s %s\\n' "$2" "$3" "$4" > "$1/owner.tmp" && mv -f -- "$1/owner.tmp" "$1/owner"
   echo acquired
   exit 0
 fi
-[ -d "$1" ] || exit 4
 now=$(date +%s)
 if [ -e "$1/owner" ]; then
   m=$(stat -c %Y -- "$1/owner" 2>/dev/null || echo "$now")
